@@ -1,0 +1,114 @@
+"""Control commands from `<base>/control/commands`, parsed into typed values.
+
+Anything that is not exactly `{"command": "pause" | "resume" | "status"}` with an optional
+integer `source_id` becomes a `CommandError` with a message a person can act on. Parsing never
+raises anything else and never changes state: the caller decides what to do with the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+import json
+from typing import Any
+
+import voluptuous as vol
+
+MAX_COMMAND_BYTES = 1024
+"""Commands are tiny; anything larger is refused before it is parsed."""
+
+
+class CommandName(StrEnum):
+    """What a command asks for."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STATUS = "status"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A valid control command."""
+
+    name: CommandName
+    source_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandError:
+    """Why a payload was refused; `received` is a short, printable excerpt of it."""
+
+    message: str
+    received: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the JSON body published on the error topic."""
+        return {"error": self.message, "received": self.received}
+
+
+def _strict_int(value: Any) -> int:
+    # bool is an int subclass in Python; `{"source_id": true}` is a mistake, not source 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise vol.Invalid("source_id must be an integer")
+    if value < 0:
+        raise vol.Invalid("source_id must be >= 0")
+    return value
+
+
+COMMAND_SCHEMA = vol.Schema(
+    {
+        vol.Required("command"): vol.All(
+            str,
+            vol.Lower,
+            vol.In([c.value for c in CommandName], msg="command must be pause, resume or status"),
+        ),
+        vol.Optional("source_id"): _strict_int,
+    }
+)
+
+
+def _excerpt(payload: bytes | str, limit: int = 80) -> str:
+    text = payload.decode("utf-8", "backslashreplace") if isinstance(payload, bytes) else payload
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def parse_command(payload: bytes | str) -> Command | CommandError:
+    """Parse one MQTT payload into a `Command`, or say precisely why not."""
+    received = _excerpt(payload)
+    if len(payload) > MAX_COMMAND_BYTES:
+        return CommandError(f"payload larger than {MAX_COMMAND_BYTES} bytes", received)
+    try:
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+    except UnicodeDecodeError:
+        return CommandError("payload is not UTF-8 text", received)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return CommandError(
+            'payload is not JSON; send e.g. {"command": "pause"} or {"command": "resume", '
+            '"source_id": 0}',
+            received,
+        )
+    if not isinstance(data, dict):
+        return CommandError("payload must be a JSON object with a 'command' key", received)
+    try:
+        valid = COMMAND_SCHEMA(data)
+    except vol.MultipleInvalid as err:
+        return CommandError(_humanize(err), received)
+    return Command(CommandName(valid["command"]), valid.get("source_id"))
+
+
+def _humanize(err: vol.MultipleInvalid) -> str:
+    parts = []
+    for error in err.errors:
+        where = ".".join(str(p) for p in error.path)
+        if error.error_message == "extra keys not allowed":
+            parts.append(f"unknown key {where!r} (allowed: command, source_id)")
+        elif error.error_message == "required key not provided":
+            parts.append(f"missing {where!r}")
+        elif where == "command" and "expected str" in error.error_message:
+            parts.append("command must be a string")
+        else:
+            parts.append(error.error_message)
+    return "; ".join(parts)

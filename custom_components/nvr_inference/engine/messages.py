@@ -1,0 +1,144 @@
+"""Detection messages: the JSON published on `<base>/detections/<source_id>`.
+
+The contract (README, "MQTT contract"): `source_id` (int), `frame_id`, `frame_timestamp`
+(ISO 8601 with a UTC offset: the capture time), `model_id`, `image` `{width, height}`, and
+`detections`, each `{class, class_id, confidence, x, y, width, height}` with the box centre
+and size in pixels (Roboflow's convention), plus `tracker_id` when tracking is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import json
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One object in one frame; `x`/`y` are the box centre, in pixels."""
+
+    class_name: str
+    class_id: int
+    confidence: float
+    x: float
+    y: float
+    width: float
+    height: float
+    tracker_id: int | None = None
+
+    @classmethod
+    def from_corners(
+        cls,
+        *,
+        class_name: str,
+        class_id: int,
+        confidence: float,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        tracker_id: int | None = None,
+    ) -> Detection:
+        """Build from the corner form (x1, y1, x2, y2) that OpenCV and supervision use."""
+        return cls(
+            class_name=class_name,
+            class_id=class_id,
+            confidence=confidence,
+            x=(x1 + x2) / 2,
+            y=(y1 + y2) / 2,
+            width=x2 - x1,
+            height=y2 - y1,
+            tracker_id=tracker_id,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the contract's dict (`class`, not `class_name`; rounded for the wire)."""
+        out: dict[str, Any] = {
+            "class": self.class_name,
+            "class_id": self.class_id,
+            "confidence": round(self.confidence, 4),
+            "x": round(self.x, 1),
+            "y": round(self.y, 1),
+            "width": round(self.width, 1),
+            "height": round(self.height, 1),
+        }
+        if self.tracker_id is not None:
+            out["tracker_id"] = self.tracker_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionMessage:
+    """Everything published for one processed frame of one source."""
+
+    source_id: int
+    frame_id: int
+    frame_timestamp: datetime
+    model_id: str
+    image_width: int
+    image_height: int
+    detections: tuple[Detection, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the contract's dict."""
+        return {
+            "source_id": self.source_id,
+            "frame_id": self.frame_id,
+            "frame_timestamp": iso_timestamp(self.frame_timestamp),
+            "model_id": self.model_id,
+            "image": {"width": self.image_width, "height": self.image_height},
+            "detections": [d.as_dict() for d in self.detections],
+        }
+
+    def to_json(self) -> str:
+        """Serialise compactly (it goes out once per frame with detections)."""
+        return json.dumps(self.as_dict(), separators=(",", ":"))
+
+    def counts(self) -> dict[str, int]:
+        """Return objects per class in this frame (for count/occupancy sensors)."""
+        counts: dict[str, int] = {}
+        for det in self.detections:
+            counts[det.class_name] = counts.get(det.class_name, 0) + 1
+        return counts
+
+
+def iso_timestamp(moment: datetime) -> str:
+    """Return ISO 8601 with a UTC offset.
+
+    InferencePipeline stamps frames with naive local datetimes (`datetime.now()` for streams,
+    the file's mtime plus the frame offset for files), so a naive value is read as local time.
+    """
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def detections_topic(base_topic: str, source_id: int) -> str:
+    """Return the topic that carries one source's detections."""
+    return f"{base_topic}/detections/{source_id}"
+
+
+class DetectionsStoppedTracker:
+    """Decides which frames become messages: every frame with detections, and one empty one.
+
+    The contract promises one message with an empty list when a source's detections stop, so
+    consumers can clear their state, and nothing more while the scene stays empty.
+    """
+
+    __slots__ = ("_had_detections",)
+
+    def __init__(self) -> None:
+        """Start as if the previous frame had no detections (no empty message first)."""
+        self._had_detections: dict[int, bool] = {}
+
+    def should_publish(self, message: DetectionMessage) -> bool:
+        """Return True if this frame's message is to be published."""
+        had = self._had_detections.get(message.source_id, False)
+        has = bool(message.detections)
+        self._had_detections[message.source_id] = has
+        return has or had
+
+    def reset(self, source_id: int) -> None:
+        """Forget a source's last state (after a pause: the next empty frame is not news)."""
+        self._had_detections.pop(source_id, None)

@@ -1,0 +1,429 @@
+"""Running Roboflow's InferencePipeline on sources, with the pause gate wired through it.
+
+One `InferencePipeline` per source. Why not one pipeline multiplexing every source: the
+multiplexer waits for a frame from *each* source per batch, so a paused or reconnecting camera
+would stall the others; one unreachable source at start fails the whole pipeline; and
+`max_fps` is shared out across sources. One pipeline each costs three threads per source and
+buys isolation: a source can pause, fail, reconnect or be removed without touching the rest.
+
+Threads, per source: the pipeline's decoding, inference and dispatch threads, plus our
+`nvr-control-<id>` thread, which alone calls `pause_stream`/`mute_stream`/`resume_stream`
+(they take the source's state lock, which a reconnect can hold for seconds, so they never run
+on a caller's thread). Where each step of the pause happens:
+
+1. `Engine.pause()` closes the gate (fast, any thread): from its return, the fence holds.
+2. The inference thread drops frames of a closed source before running the detector, so
+   the backlog the pipeline still delivers costs no inference.
+3. The dispatch thread drops predictions of a closed source before building messages; the
+   publisher checks the gate again inside the fence.
+4. The control thread pauses (files) or mutes (streams) the source to stop decoding. When
+   the source is not RUNNING (`StreamOperationNotAllowedError`, e.g. mid-reconnect) it says
+   so in the status and tries again on the source's next state change; the gate holds
+   meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+import logging
+import threading
+import time
+from typing import Any
+
+from .detectors import Detector, DetectorSpec, build_builtin
+from .errors import EngineError
+from .gate import GateSnapshot, PauseGate
+from .messages import Detection, DetectionMessage
+from .pipeline import inference_pipeline_class, stream_operation_not_allowed_error
+from .sources import LoopingFileProducer, SourceConfig, SourceKind, redact_text
+
+_LOGGER = logging.getLogger(__name__)
+
+Deliver = Callable[[DetectionMessage], None]
+
+
+class SourceState(StrEnum):
+    """What a source is doing, as hosts show it."""
+
+    CONNECTING = "connecting"
+    RUNNING = "running"
+    RECONNECTING = "reconnecting"
+    ENDED = "ended"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """A source's state; hosts get a new one on every change."""
+
+    source_id: int
+    state: SourceState
+    since: datetime
+    error: str | None = None
+    stream_paused: bool = False  # the stream itself is paused/muted (work stopped)
+    stream_note: str | None = None  # why the stream could not be paused/resumed yet
+
+    @property
+    def available(self) -> bool:
+        """Return True when the source delivers frames (or would, but for a pause)."""
+        return self.state is SourceState.RUNNING
+
+
+@dataclass(slots=True)
+class SourceStats:
+    """Counters and rates for one source (read from any thread; approximate by design)."""
+
+    frames_inferred: int = 0
+    frames_dropped_paused: int = 0  # frames and predictions refused by the gate early
+    inference_ms: float = 0.0  # exponential moving average of the detector's time
+    _completed: deque[float] = field(default_factory=lambda: deque(maxlen=30))
+
+    @property
+    def fps(self) -> float:
+        """Return frames inferred per second over the last 30 frames (0 when idle for 2 s)."""
+        times = self._completed
+        if len(times) < 2 or time.monotonic() - times[-1] > 2.0:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerOptions:
+    """Knobs shared by every source of an engine."""
+
+    max_fps: float | None = None
+    api_key: str | None = None
+    # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
+    decoding_buffer_size: int = 16
+    predictions_queue_size: int = 64
+    extra_status_handlers: Sequence[Callable[[Any], None]] = ()
+
+
+_STREAM_RUNNING = "RUNNING"
+_STREAM_PAUSED = frozenset({"PAUSED", "MUTED"})
+
+
+class SourceRunner:
+    """One source: its InferencePipeline, its control thread, and its status."""
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        spec: DetectorSpec,
+        gate: PauseGate,
+        deliver: Deliver,
+        on_status: Callable[[SourceStatus], None],
+        options: RunnerOptions,
+    ) -> None:
+        """Prepare (nothing starts until `start()`)."""
+        self.config = config
+        self.source_id = config.source_id
+        self.spec = spec
+        self.stats = SourceStats()
+        self._gate = gate
+        self._deliver = deliver
+        self._on_status = on_status
+        self._options = options
+        self._pipeline: Any = None
+        self._detector: Detector | None = None
+        self._stream_state = "NOT_STARTED"
+        self._was_running = False
+        self._stopping = False
+        self._wake = threading.Event()
+        self._control: threading.Thread | None = None
+        self._status = SourceStatus(self.source_id, SourceState.CONNECTING, _now())
+        self._status_lock = threading.Lock()
+
+    @property
+    def status(self) -> SourceStatus:
+        """Return the latest status."""
+        return self._status
+
+    # -- lifecycle (blocking: hosts call these in an executor) -----------------------------------
+
+    def start(self) -> None:
+        """Build and start the pipeline. Raises `EngineError` for what the user must fix."""
+        pipeline_cls = inference_pipeline_class()
+        reference: Any = self.config.capture_reference()
+        if self.config.kind is SourceKind.LOOP:
+            path = str(self.config.reference)
+            reference = lambda: LoopingFileProducer(path)  # noqa: E731 - the pipeline calls it
+        sink_mode = _sequential_sink_mode()
+        handlers = [self._on_pipeline_status, *self._options.extra_status_handlers]
+        common: dict[str, Any] = {
+            "video_reference": reference,
+            "on_prediction": self._on_prediction,
+            "max_fps": self._options.max_fps,
+            "status_update_handlers": handlers,
+            "sink_mode": sink_mode,
+            "decoding_buffer_size": self._options.decoding_buffer_size,
+            "predictions_queue_size": self._options.predictions_queue_size,
+        }
+        if self.spec.is_roboflow:
+            from .roboflow import init_roboflow_pipeline  # noqa: PLC0415
+
+            self._pipeline = init_roboflow_pipeline(
+                pipeline_cls, self.spec, self._options.api_key, common
+            )
+        else:
+            self._detector = build_builtin(self.spec)
+            self._pipeline = pipeline_cls.init_with_custom_logic(
+                on_video_frame=self._on_video_frame, **common
+            )
+        self._control = threading.Thread(
+            target=self._control_loop, name=f"nvr-control-{self.source_id}"
+        )
+        self._control.start()
+        self._pipeline.start(use_main_thread=False)
+
+    def stop(self) -> None:
+        """Terminate the pipeline and join every thread it and we started."""
+        self._stopping = True
+        self._wake.set()
+        if self._control is not None:
+            self._control.join()
+            self._control = None
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            not_allowed = stream_operation_not_allowed_error()
+            for _ in range(50):  # a source still INITIALISING cannot be terminated yet
+                try:
+                    pipeline.terminate()
+                    break
+                except not_allowed:
+                    time.sleep(0.05)
+            pipeline.join()
+        self._set_status(state=SourceState.STOPPED, error=None, stream_paused=False)
+
+    def wake(self) -> None:
+        """Ask the control thread to bring the stream in line with the gate."""
+        self._wake.set()
+
+    # -- pipeline threads -------------------------------------------------------------------------
+
+    def _on_video_frame(self, frames: list[Any]) -> list[list[Detection] | None]:
+        """Inference thread: run the detector, unless the gate is closed (early drop)."""
+        detector = self._detector
+        assert detector is not None  # noqa: S101 - set before the pipeline starts
+        keeps = self.spec.keeps
+        out: list[list[Detection] | None] = []
+        for frame in frames:
+            if not self._gate.is_open(self.source_id):
+                self.stats.frames_dropped_paused += 1
+                out.append(None)
+                continue
+            started = time.perf_counter()
+            found = [d for d in detector(frame.image) if keeps(d)]
+            self._record_inference(time.perf_counter() - started)
+            out.append(found)
+        return out
+
+    def _record_inference(self, seconds: float) -> None:
+        stats = self.stats
+        stats.frames_inferred += 1
+        stats._completed.append(time.monotonic())  # noqa: SLF001 - our own dataclass
+        ms = seconds * 1000.0
+        stats.inference_ms = ms if stats.frames_inferred == 1 else 0.9 * stats.inference_ms + 0.1 * ms
+
+    def _on_prediction(self, prediction: Any, frame: Any) -> None:
+        """Dispatch thread: turn a prediction into a message and hand it to the publisher."""
+        if prediction is None or not self._gate.is_open(self.source_id):
+            self.stats.frames_dropped_paused += 1
+            return
+        if isinstance(prediction, list):
+            detections = tuple(prediction)
+        else:  # a Roboflow model's prediction dict
+            from .roboflow import detections_from_prediction  # noqa: PLC0415
+
+            detections = tuple(d for d in detections_from_prediction(prediction) if self.spec.keeps(d))
+            self._record_inference(0.0)
+        image = frame.image
+        self._deliver(
+            DetectionMessage(
+                source_id=self.source_id,
+                frame_id=frame.frame_id,
+                frame_timestamp=frame.frame_timestamp,
+                model_id=self.spec.model_id,
+                image_width=int(image.shape[1]),
+                image_height=int(image.shape[0]),
+                detections=detections,
+            )
+        )
+
+    def _on_pipeline_status(self, update: Any) -> None:
+        """Pipeline threads: record captures for the gate, and map state changes to status."""
+        event = update.event_type
+        payload = update.payload
+        if event == "FRAME_CAPTURED":
+            self._gate.note_captured(self.source_id, payload["frame_id"])
+            return
+        if event == "SOURCE_STATE_UPDATE":
+            new_state = getattr(payload["new_state"], "value", str(payload["new_state"]))
+            self._stream_state = new_state
+            self._on_stream_state(new_state)
+            self._wake.set()  # a RUNNING source may now be paused: let the control thread try
+        elif event in ("SOURCE_ERROR", "SOURCE_CONNECTION_ATTEMPT_FAILED", "INFERENCE_ERROR"):
+            message = redact_text(str(payload.get("error_message", event)))
+            if event == "INFERENCE_ERROR" or self.config.kind is SourceKind.FILE:
+                self._set_status(state=SourceState.ERROR, error=message)
+            else:
+                self._set_status(state=SourceState.RECONNECTING, error=message)
+        elif event == "INFERENCE_THREAD_FINISHED" and not self._stopping:
+            if self._status.state is not SourceState.ERROR:
+                self._set_status(state=SourceState.ENDED, stream_paused=False)
+
+    def _on_stream_state(self, new_state: str) -> None:
+        if self._stopping:
+            return
+        if new_state == _STREAM_RUNNING or new_state in _STREAM_PAUSED:
+            self._was_running = True
+            self._set_status(
+                state=SourceState.RUNNING,
+                error=None,
+                stream_paused=new_state in _STREAM_PAUSED,
+                stream_note=None,
+            )
+        elif new_state in ("INITIALISING", "NOT_STARTED"):
+            state = SourceState.RECONNECTING if self._was_running else SourceState.CONNECTING
+            self._set_status(state=state)
+        elif new_state == "RESTARTING":
+            self._set_status(state=SourceState.RECONNECTING)
+        elif new_state == "ENDED" and self.config.kind is SourceKind.FILE:
+            self._set_status(state=SourceState.ENDED, stream_paused=False)
+        elif new_state == "ENDED":
+            self._set_status(state=SourceState.RECONNECTING)  # a live source ends to reconnect
+        elif new_state == "ERROR":
+            self._set_status(state=SourceState.RECONNECTING)
+
+    def _set_status(self, **changes: Any) -> None:
+        with self._status_lock:
+            current = self._status
+            updated = replace(current, **changes)
+            if updated == current:
+                return
+            if updated.state is not current.state:
+                updated = replace(updated, since=_now())
+            self._status = updated
+        self._on_status(updated)
+
+    # -- the control thread -----------------------------------------------------------------------
+
+    def _control_loop(self) -> None:
+        """Bring the stream's own pause in line with the gate, whenever either changes."""
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            self._converge()
+
+    def _converge(self) -> None:
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        want_paused = not self._gate.is_open(self.source_id)
+        state = self._stream_state
+        try:
+            if want_paused and state == _STREAM_RUNNING:
+                if self.config.kind in (SourceKind.STREAM, SourceKind.DEVICE):
+                    pipeline.mute_stream()  # keep the connection, drop frames before the buffer
+                else:
+                    pipeline.pause_stream()  # a file (or looping file) simply stops reading
+            elif not want_paused and state in _STREAM_PAUSED:
+                pipeline.resume_stream()
+            elif want_paused and state not in _STREAM_PAUSED and state != "ENDED":
+                self._note_stream(f"stream is {state.lower()}; it is paused once it runs again")
+        except stream_operation_not_allowed_error() as err:
+            # The source changed state under us (a reconnect began). Not swallowed: it is in
+            # the status, and the next state change wakes us to try again. The gate holds.
+            self._note_stream(f"cannot {'pause' if want_paused else 'resume'} the stream yet: {err}")
+
+    def _note_stream(self, note: str) -> None:
+        if self._status.stream_note != note:
+            _LOGGER.info("%s: %s", self.config.display_name, note)
+        self._set_status(stream_note=note)
+
+
+def _sequential_sink_mode() -> Any:
+    from streamvision.stream.pipeline import SinkMode  # noqa: PLC0415
+
+    return SinkMode.SEQUENTIAL
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    """Every source of one configuration, one gate, one publisher callback.
+
+    `deliver` receives every message that passed the early checks, on the source's dispatch
+    thread. It must publish through the gate's fence (see `FencedPublisher`) or hand the
+    message to a thread that does (Home Assistant's event loop, in the integration).
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[SourceConfig],
+        spec: DetectorSpec,
+        deliver: Deliver,
+        *,
+        gate: PauseGate | None = None,
+        on_status: Callable[[SourceStatus], None] | None = None,
+        options: RunnerOptions | None = None,
+    ) -> None:
+        """Prepare runners for every source; `gate` may carry restored pause state."""
+        configs = list(sources)
+        ids = [c.source_id for c in configs]
+        if len(set(ids)) != len(ids):
+            raise EngineError(f"source ids must be unique, got {ids}")
+        self.gate = gate if gate is not None else PauseGate(ids)
+        for source_id in ids:
+            if source_id not in self.gate.source_ids:
+                self.gate.add_source(source_id)
+        self._on_status = on_status or (lambda _status: None)
+        self.runners = {
+            c.source_id: SourceRunner(
+                c, spec, self.gate, deliver, self._on_status, options or RunnerOptions()
+            )
+            for c in configs
+        }
+        self._unlisten = self.gate.add_listener(self._gate_changed)
+        self._started: list[SourceRunner] = []
+
+    def start(self) -> None:
+        """Start every source (blocking). On failure, stop what started and re-raise."""
+        try:
+            for runner in self.runners.values():
+                runner.start()
+                self._started.append(runner)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop every source and join its threads (blocking; a few hundred ms per source)."""
+        self._unlisten()
+        while self._started:
+            self._started.pop().stop()
+
+    def pause(self, source_id: int | None = None) -> GateSnapshot:
+        """Pause one source or all: when this returns, nothing more is published."""
+        return self.gate.pause(source_id)
+
+    def resume(self, source_id: int | None = None) -> GateSnapshot:
+        """Resume one source or all; frames captured before now are never published."""
+        return self.gate.resume(source_id)
+
+    def statuses(self) -> dict[int, SourceStatus]:
+        """Return every source's latest status."""
+        return {sid: r.status for sid, r in self.runners.items()}
+
+    def _gate_changed(self, _snapshot: GateSnapshot) -> None:
+        for runner in self.runners.values():
+            runner.wake()
