@@ -50,9 +50,10 @@ def _strict_int(value: Any) -> int:
     # bool is an int subclass in Python; `{"source_id": true}` is a mistake, not source 1.
     if isinstance(value, bool) or not isinstance(value, int):
         raise vol.Invalid("source_id must be an integer")
-    if value < 0:
+    number: int = value
+    if number < 0:
         raise vol.Invalid("source_id must be >= 0")
-    return value
+    return number
 
 
 COMMAND_SCHEMA = vol.Schema(

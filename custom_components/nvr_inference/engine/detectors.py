@@ -141,7 +141,7 @@ class FaceDetector:
 
     def __init__(self, min_size: int = 32) -> None:
         """Load the cascade from the installed OpenCV."""
-        path = f"{cv2.data.haarcascades}haarcascade_frontalface_default.xml"
+        path = f"{cv2.data.haarcascades}haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
         self._cascade = cv2.CascadeClassifier(path)
         if self._cascade.empty():
             raise DetectorError(f"cannot load OpenCV's face model from {path}")

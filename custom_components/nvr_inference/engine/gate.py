@@ -131,9 +131,7 @@ class PauseGate:
             and frame_id > self._resume_after[source_id]
         )
 
-    def publish_if_open(
-        self, source_id: int, frame_id: int, publish: Callable[[], object]
-    ) -> bool:
+    def publish_if_open(self, source_id: int, frame_id: int, publish: Callable[[], object]) -> bool:
         """Publish through `publish()` only if the gate admits the frame, inside the fence.
 
         Returns whether it published. `publish()` runs with the lock held: a pause arriving

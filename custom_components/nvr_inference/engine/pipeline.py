@@ -55,7 +55,8 @@ def stream_operation_not_allowed_error() -> type[Exception]:
         StreamOperationNotAllowedError,
     )
 
-    return StreamOperationNotAllowedError
+    error: type[Exception] = StreamOperationNotAllowedError
+    return error
 
 
 def source_properties(*, width: int, height: int, fps: float, is_file: bool) -> Any:

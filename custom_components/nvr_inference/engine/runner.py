@@ -209,7 +209,7 @@ class SourceRunner:
     def _on_video_frame(self, frames: list[Any]) -> list[list[Detection] | None]:
         """Inference thread: run the detector, unless the gate is closed (early drop)."""
         detector = self._detector
-        assert detector is not None  # noqa: S101 - set before the pipeline starts
+        assert detector is not None
         keeps = self.spec.keeps
         out: list[list[Detection] | None] = []
         for frame in frames:
@@ -228,7 +228,9 @@ class SourceRunner:
         stats.frames_inferred += 1
         stats._completed.append(time.monotonic())  # noqa: SLF001 - our own dataclass
         ms = seconds * 1000.0
-        stats.inference_ms = ms if stats.frames_inferred == 1 else 0.9 * stats.inference_ms + 0.1 * ms
+        stats.inference_ms = (
+            ms if stats.frames_inferred == 1 else 0.9 * stats.inference_ms + 0.1 * ms
+        )
 
     def _on_prediction(self, prediction: Any, frame: Any) -> None:
         """Dispatch thread: turn a prediction into a message and hand it to the publisher."""
@@ -240,7 +242,9 @@ class SourceRunner:
         else:  # a Roboflow model's prediction dict
             from .roboflow import detections_from_prediction  # noqa: PLC0415
 
-            detections = tuple(d for d in detections_from_prediction(prediction) if self.spec.keeps(d))
+            detections = tuple(
+                d for d in detections_from_prediction(prediction) if self.spec.keeps(d)
+            )
             self._record_inference(0.0)
         image = frame.image
         self._deliver(
@@ -341,7 +345,9 @@ class SourceRunner:
         except stream_operation_not_allowed_error() as err:
             # The source changed state under us (a reconnect began). Not swallowed: it is in
             # the status, and the next state change wakes us to try again. The gate holds.
-            self._note_stream(f"cannot {'pause' if want_paused else 'resume'} the stream yet: {err}")
+            self._note_stream(
+                f"cannot {'pause' if want_paused else 'resume'} the stream yet: {err}"
+            )
 
     def _note_stream(self, note: str) -> None:
         if self._status.stream_note != note:

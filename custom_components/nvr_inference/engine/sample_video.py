@@ -69,7 +69,11 @@ SAMPLE_SIZE = (640, 480)
 
 
 def objects_at(index: int, size: tuple[int, int] = SAMPLE_SIZE) -> list[GroundTruth]:
-    """Return the ground truth of frame `index` (0-based) at `size` = (width, height)."""
+    """Return the ground truth of frame `index` (0-based) at `size` = (width, height).
+
+    The scene repeats every `SAMPLE_FRAMES` frames, so a longer video is the scene in a loop.
+    """
+    index %= SAMPLE_FRAMES
     width, height = size
     found = []
     for obj in SCENE:
@@ -116,7 +120,9 @@ def _draw_face(img: Frame, box: GroundTruth) -> None:
     cv2.ellipse(img, (cx, cy + int(0.32 * s)), mouth, 0, 0, 360, (60, 60, 150), -1)
 
 
-def render_frame(index: int, size: tuple[int, int] = SAMPLE_SIZE, background: Frame | None = None) -> Frame:
+def render_frame(
+    index: int, size: tuple[int, int] = SAMPLE_SIZE, background: Frame | None = None
+) -> Frame:
     """Render frame `index` of the scene (BGR)."""
     width, height = size
     img = (background if background is not None else _background(width, height)).copy()

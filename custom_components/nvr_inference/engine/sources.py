@@ -67,7 +67,7 @@ class SourceConfig:
         return redact_url(str(self.reference))
 
     def capture_reference(self) -> str | int:
-        """What cv2.VideoCapture takes: an int for a device index."""
+        """Return what cv2.VideoCapture takes: an int for a device index."""
         if self.kind is SourceKind.DEVICE:
             return int(self.reference)
         return self.reference
@@ -114,7 +114,7 @@ def probe_source(config: SourceConfig, timeout: float = 10.0) -> tuple[int, int,
         try:
             ok, frame = capture.read() if capture.isOpened() else (False, None)
             result["ok"] = bool(ok)
-            if ok:
+            if ok and frame is not None:
                 fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
                 result["shape"] = (frame.shape[1], frame.shape[0], float(fps))
         finally:
@@ -154,7 +154,7 @@ class LoopingFileProducer:
         self._period = 1.0 / self._fps
         self._next_due: float | None = None
 
-    def isOpened(self) -> bool:  # noqa: N802 - the pipeline's protocol name
+    def isOpened(self) -> bool:
         """Report whether the file is open."""
         return bool(self._capture.isOpened())
 
@@ -174,7 +174,7 @@ class LoopingFileProducer:
     def retrieve(self) -> tuple[bool, Frame]:
         """Decode the grabbed frame."""
         ok, frame = self._capture.retrieve()
-        return bool(ok), frame
+        return bool(ok), np.asarray(frame, dtype=np.uint8)
 
     def release(self) -> None:
         """Close the file."""

@@ -1,0 +1,89 @@
+"""How the control thread handles a source that is not RUNNING (StreamOperationNotAllowedError).
+
+The real exception class from the pipeline; a stand-in pipeline object so the state can be
+set exactly (the real pipeline reaches these states only in races or reconnects).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.gate import PauseGate
+from custom_components.nvr_inference.engine.pipeline import stream_operation_not_allowed_error
+from custom_components.nvr_inference.engine.runner import RunnerOptions, SourceRunner
+from custom_components.nvr_inference.engine.sources import SourceConfig
+
+
+class StubPipeline:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.refuse = True
+
+    def _op(self, name: str) -> None:
+        self.calls.append(name)
+        if self.refuse:
+            raise stream_operation_not_allowed_error()(
+                f"Could not {name} stream in state: RESTARTING"
+            )
+
+    def pause_stream(self) -> None:
+        self._op("pause")
+
+    def mute_stream(self) -> None:
+        self._op("mute")
+
+    def resume_stream(self) -> None:
+        self._op("resume")
+
+
+def _runner(kind_reference: str) -> tuple[SourceRunner, PauseGate, StubPipeline, list[Any]]:
+    gate = PauseGate([0])
+    statuses: list[Any] = []
+    runner = SourceRunner(
+        SourceConfig(0, kind_reference),
+        parse_detector("motion"),
+        gate,
+        lambda _m: None,
+        statuses.append,
+        RunnerOptions(),
+    )
+    stub = StubPipeline()
+    runner._pipeline = stub
+    return runner, gate, stub, statuses
+
+
+def test_refused_pause_is_reported_and_retried_and_the_gate_holds() -> None:
+    runner, gate, stub, statuses = _runner("rtsp://cam.local/stream")
+    runner._stream_state = "RUNNING"
+    gate.pause()
+    runner._converge()  # the source began reconnecting just now: the mute is refused
+    assert stub.calls == ["mute"]
+    assert "cannot pause the stream yet" in (runner.status.stream_note or "")
+    assert not gate.is_open(0)  # the fence does not depend on the stream's own pause
+    stub.refuse = False
+    runner._stream_state = "RUNNING"  # the next state change wakes the control thread
+    runner._converge()
+    assert stub.calls == ["mute", "mute"]
+    assert any(s.stream_note for s in statuses)
+
+
+def test_files_are_paused_streams_are_muted() -> None:
+    runner, gate, stub, _ = _runner("/videos/porch.mp4")
+    stub.refuse = False
+    runner._stream_state = "RUNNING"
+    gate.pause(0)
+    runner._converge()
+    runner._stream_state = "PAUSED"
+    gate.resume(0)
+    runner._converge()
+    assert stub.calls == ["pause", "resume"]
+
+
+def test_not_running_source_waits_with_a_note() -> None:
+    runner, gate, stub, _ = _runner("rtsp://cam.local/stream")
+    runner._stream_state = "RESTARTING"
+    gate.pause()
+    runner._converge()
+    assert stub.calls == []
+    assert runner.status.stream_note == "stream is restarting; it is paused once it runs again"
