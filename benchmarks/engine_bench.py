@@ -1,0 +1,258 @@
+"""Engine benchmarks: numbers, not tests. Prints a table and writes JSON.
+
+1. gate cost per frame (ns): the early-drop check, and the fenced check+publish;
+2. pipeline fps with our engine (gate + fenced publisher) vs a null sink on the raw pipeline;
+3. built-in detector fps at 640x480;
+4. detections leaked after an acknowledged pause, over many random pause/resume cycles on the
+   real pipeline (must be 0), next to the prototype's approach (a flag in the sink plus
+   `pause_stream()`), measured the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+import platform
+import random
+import tempfile
+import threading
+import time
+from typing import Any
+
+os.environ.setdefault("OFFLINE_MODE", "True")
+os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
+
+from custom_components.nvr_inference.engine.detectors import (  # noqa: E402
+    FaceDetector,
+    MotionDetector,
+    parse_detector,
+)
+from custom_components.nvr_inference.engine.gate import PauseGate  # noqa: E402
+from custom_components.nvr_inference.engine.pipeline import (  # noqa: E402
+    inference_pipeline_class,
+)
+from custom_components.nvr_inference.engine.publisher import FencedPublisher  # noqa: E402
+from custom_components.nvr_inference.engine.runner import (  # noqa: E402
+    Engine,
+    RunnerOptions,
+    SourceState,
+)
+from custom_components.nvr_inference.engine.sample_video import (  # noqa: E402
+    SAMPLE_FRAMES,
+    render_frame,
+    write_sample_video,
+)
+from custom_components.nvr_inference.engine.sources import SourceConfig  # noqa: E402
+
+
+def bench_gate(n: int = 1_000_000) -> dict[str, float]:
+    gate = PauseGate([0])
+    gate.note_captured(0, 0)
+    is_open = gate.is_open
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        is_open(0)
+    early = (time.perf_counter_ns() - t0) / n
+    publisher = FencedPublisher(gate, lambda _t, _p: None)
+    noop = lambda: None  # noqa: E731
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        gate.publish_if_open(0, i + 1, noop)
+    fenced = (time.perf_counter_ns() - t0) / n
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        pass
+    loop = (time.perf_counter_ns() - t0) / n
+    del publisher
+    return {"early_check_ns": early - loop, "fenced_check_ns": fenced - loop}
+
+
+def _run_engine(video: Path, detector: str) -> tuple[float, int]:
+    gate = PauseGate([0])
+    publisher = FencedPublisher(gate, lambda _t, _p: None)
+    done = threading.Event()
+    engine = Engine(
+        [SourceConfig(0, str(video))],
+        parse_detector(detector),
+        publisher,
+        gate=gate,
+        on_status=lambda s: s.state is SourceState.ENDED and done.set(),
+    )
+    t0 = time.perf_counter()
+    engine.start()
+    done.wait(600)
+    elapsed = time.perf_counter() - t0
+    frames = engine.runners[0].stats.frames_inferred
+    engine.stop()
+    return frames / elapsed, frames
+
+
+def _run_null_sink(video: Path, detector: str) -> tuple[float, int]:
+    det = MotionDetector() if detector == "motion" else FaceDetector()
+    count = [0]
+
+    def on_video_frame(frames: list[Any]) -> list[Any]:
+        return [det(f.image) for f in frames]
+
+    def sink(_prediction: Any, _frame: Any) -> None:
+        count[0] += 1
+
+    pipeline = inference_pipeline_class().init_with_custom_logic(
+        video_reference=str(video), on_video_frame=on_video_frame, on_prediction=sink
+    )
+    t0 = time.perf_counter()
+    pipeline.start(use_main_thread=True)
+    elapsed = time.perf_counter() - t0
+    pipeline.join()
+    return count[0] / elapsed, count[0]
+
+
+def bench_pipeline(video: Path, repeats: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for detector in ("motion", "face"):
+        ours = max(_run_engine(video, detector)[0] for _ in range(repeats))
+        null = max(_run_null_sink(video, detector)[0] for _ in range(repeats))
+        out[f"{detector}_engine_fps"] = ours
+        out[f"{detector}_null_sink_fps"] = null
+        out[f"{detector}_ratio"] = ours / null
+    return out
+
+
+def bench_detectors(frames: int = 200) -> dict[str, float]:
+    images = [render_frame(i) for i in range(SAMPLE_FRAMES)]
+    out = {}
+    for name, det in (("motion", MotionDetector()), ("face", FaceDetector())):
+        det(images[0])
+        t0 = time.perf_counter()
+        for i in range(frames):
+            det(images[i % len(images)])
+        out[f"{name}_fps_640x480"] = frames / (time.perf_counter() - t0)
+    return out
+
+
+def bench_leaks(video: Path, cycles: int, seed: int) -> dict[str, float]:
+    """Random pause/resume on the real pipeline; count publishes after each acknowledgement."""
+    rng = random.Random(seed)
+    gate = PauseGate([0, 1])
+    closed: set[int | None] = set()
+    leaked = [0]
+    published = [0]
+    lock = threading.Lock()
+
+    def publish(_topic: str, payload: str) -> None:
+        sid = json.loads(payload)["source_id"]
+        with lock:
+            if None in closed or sid in closed:
+                leaked[0] += 1
+            published[0] += 1
+
+    engine = Engine(
+        [SourceConfig(0, str(video), loop=True), SourceConfig(1, str(video), loop=True)],
+        parse_detector("motion"),
+        FencedPublisher(gate, publish),
+        gate=gate,
+        options=RunnerOptions(decoding_buffer_size=64, predictions_queue_size=512),
+    )
+    engine.start()
+    gap = threading.Event()
+    try:
+        for _ in range(cycles):
+            target = rng.choice([None, 0, 1])
+            engine.pause(target)
+            with lock:
+                closed.add(target)
+            gap.wait(rng.random() * 0.03)
+            with lock:
+                closed.discard(target)
+            engine.resume(target)
+            gap.wait(rng.random() * 0.03)
+    finally:
+        engine.stop()
+    return {"cycles": cycles, "published": published[0], "leaked_after_ack": leaked[0]}
+
+
+def bench_prototype_leak(video: Path) -> dict[str, float]:
+    """The prototype: `sink._paused = True` + `pause_stream()`, then count sink publishes."""
+    det = MotionDetector()
+    state: dict[str, Any] = {"paused": False, "after_pause": 0, "published": 0, "last": 0.0}
+    first_published = threading.Event()
+
+    def on_video_frame(frames: list[Any]) -> list[Any]:
+        return [det(f.image) for f in frames]
+
+    def sink(_prediction: Any, _frame: Any) -> None:
+        time.sleep(0.01)  # a publisher as slow as a busy broker link: the backlog builds
+        if state["paused"]:  # the prototype's check: a flag, read where it publishes
+            return
+        state["published"] += 1
+        first_published.set()
+
+    def counting_sink(prediction: Any, frame: Any) -> None:
+        before = state["published"]
+        sink(prediction, frame)
+        if state["paused"] and state["published"] == before:
+            state["after_pause"] += 1  # reached the sink after the pause (dropped by flag)
+            state["last"] = time.perf_counter()
+
+    pipeline = inference_pipeline_class().init_with_custom_logic(
+        video_reference=str(video), on_video_frame=on_video_frame, on_prediction=counting_sink
+    )
+    pipeline.start(use_main_thread=False)
+    first_published.wait(60)
+    while state["published"] < 30:
+        first_published.wait(0.01)
+    state["paused"] = True
+    pipeline.pause_stream()
+    t0 = time.perf_counter()
+    calls_before = state["after_pause"]
+    idle = threading.Event()
+    last = -1
+    while state["after_pause"] != last:
+        last = state["after_pause"]
+        idle.wait(0.5)
+    drain_s = max(0.0, state["last"] - t0)
+    pipeline.resume_stream()
+    pipeline.terminate()
+    pipeline.join()
+    return {
+        "sink_calls_after_pause": state["after_pause"] - calls_before,
+        "drain_seconds": round(drain_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/engine.json"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        video = write_sample_video(Path(tmp) / "bench.avi", frames=4 * SAMPLE_FRAMES)
+        loop_video = write_sample_video(Path(tmp) / "loop.avi")
+        results: dict[str, Any] = {
+            "machine": {
+                "python": platform.python_version(),
+                "cpu": platform.processor() or platform.machine(),
+                "cores": os.cpu_count(),
+            },
+            "gate": bench_gate(),
+            "detectors": bench_detectors(),
+            "pipeline": bench_pipeline(video, args.repeats),
+            "fence": bench_leaks(loop_video, args.cycles, args.seed),
+            "prototype": bench_prototype_leak(video),
+        }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    width = max(len(f"{s}.{k}") for s, v in results.items() for k in v)
+    for section, values in results.items():
+        for key, value in values.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+            print(f"{section}.{key}".ljust(width + 2), shown)
+    print(f"(written to {args.json})")
+
+
+if __name__ == "__main__":
+    main()
