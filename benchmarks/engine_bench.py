@@ -24,27 +24,27 @@ from typing import Any
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
-from custom_components.nvr_inference.engine.detectors import (  # noqa: E402
+from custom_components.nvr_inference.engine.detectors import (
     FaceDetector,
     MotionDetector,
     parse_detector,
 )
-from custom_components.nvr_inference.engine.gate import PauseGate  # noqa: E402
-from custom_components.nvr_inference.engine.pipeline import (  # noqa: E402
+from custom_components.nvr_inference.engine.gate import PauseGate
+from custom_components.nvr_inference.engine.pipeline import (
     inference_pipeline_class,
 )
-from custom_components.nvr_inference.engine.publisher import FencedPublisher  # noqa: E402
-from custom_components.nvr_inference.engine.runner import (  # noqa: E402
+from custom_components.nvr_inference.engine.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.runner import (
     Engine,
     RunnerOptions,
     SourceState,
 )
-from custom_components.nvr_inference.engine.sample_video import (  # noqa: E402
+from custom_components.nvr_inference.engine.sample_video import (
     SAMPLE_FRAMES,
     render_frame,
     write_sample_video,
 )
-from custom_components.nvr_inference.engine.sources import SourceConfig  # noqa: E402
+from custom_components.nvr_inference.engine.sources import SourceConfig
 
 
 def bench_gate(n: int = 1_000_000) -> dict[str, float]:
