@@ -1,1 +1,70 @@
 """nvr_inference: InferencePipeline on camera streams, detections on MQTT, a pause you can trust."""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+
+from .const import CONF_BASE_TOPIC, DOMAIN
+from .controller import NvrController, async_remove_discovery
+from .data import NvrConfigEntry, NvrRuntimeData
+from .engine.errors import (
+    EngineError,
+    FullProfileRequiredError,
+    InvalidApiKeyError,
+    PipelineMissingError,
+)
+
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.SWITCH]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
+    """Wait for MQTT, start the pipeline in the executor, then set up the entities."""
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
+    controller = NvrController(
+        hass, entry.entry_id, entry.title, dict(entry.data), dict(entry.options)
+    )
+    try:
+        await controller.async_start()
+    except InvalidApiKeyError as err:
+        await controller.async_stop()
+        raise ConfigEntryAuthFailed(str(err)) from err
+    except (PipelineMissingError, FullProfileRequiredError) as err:
+        await controller.async_stop()
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except EngineError as err:
+        await controller.async_stop()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    entry.runtime_data = NvrRuntimeData(controller=controller)
+    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
+    """Unload the entities, then terminate and join the pipeline, then publish offline."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.controller.async_stop()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
+    """Remove the retained discovery config, so the discovered entities go too."""
+    if mqtt.is_connected(hass):
+        await async_remove_discovery(hass, entry.data[CONF_BASE_TOPIC])
+
+
+async def _async_reload_on_update(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)

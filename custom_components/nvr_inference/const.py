@@ -1,0 +1,47 @@
+"""Constants of the nvr_inference integration."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "nvr_inference"
+LOGGER = logging.getLogger(__package__)
+
+# Config entry data (set by the user and reconfigure steps).
+CONF_SOURCES: Final = "sources"  # list of {"source_id", "reference", "name", "loop"}
+CONF_DETECTOR: Final = "detector"  # "motion", "face" or "roboflow"
+CONF_MODEL_ID: Final = "model_id"  # Roboflow model id, with CONF_DETECTOR == "roboflow"
+CONF_BASE_TOPIC: Final = "base_topic"
+# CONF_API_KEY and CONF_NAME come from homeassistant.const.
+
+# Options (options flow).
+CONF_CONFIDENCE: Final = "confidence"
+CONF_MAX_FPS: Final = "max_fps"
+CONF_CLASSES: Final = "classes"  # list of class names to keep; empty keeps all
+CONF_DISCOVERY: Final = "discovery"  # publish MQTT discovery for detection entities
+
+# Keys inside one source dict.
+SOURCE_ID: Final = "source_id"
+SOURCE_REFERENCE: Final = "reference"
+SOURCE_NAME: Final = "name"
+SOURCE_LOOP: Final = "loop"
+
+DETECTOR_MOTION: Final = "motion"
+DETECTOR_FACE: Final = "face"
+DETECTOR_ROBOFLOW: Final = "roboflow"
+DETECTORS: Final = (DETECTOR_MOTION, DETECTOR_FACE, DETECTOR_ROBOFLOW)
+
+DEFAULT_BASE_TOPIC: Final = "nvr"
+DEFAULT_CONFIDENCE: Final = 0.5
+DEFAULT_MAX_FPS: Final = 5.0
+DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"
+
+PROBE_TIMEOUT: Final = 15.0
+"""Seconds the config flow waits for a source to give its first frame."""
+
+# Classes each built-in detector can report (for per-class occupancy discovery).
+BUILTIN_CLASSES: Final[dict[str, tuple[str, ...]]] = {
+    DETECTOR_MOTION: ("motion",),
+    DETECTOR_FACE: ("face",),
+}

@@ -1,0 +1,147 @@
+"""Home Assistant MQTT discovery payloads (device-based), shared by the integration and worker.
+
+One retained config on `<prefix>/device/<node_id>/config` describes a device and all of its
+components. The integration publishes only what it has no native entity for (object counts and
+per-class occupancy, so any MQTT consumer and dashboard gets them); the worker, which has no
+native entities, also publishes the pause switches and the fps/latency sensors. Occupancy uses
+`expire_after`: a pause stops detection messages, and an occupancy left "on" forever would lie.
+An empty retained payload on the same topic removes everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import json
+import re
+from typing import Any
+
+from .messages import detections_topic
+from .sources import SourceConfig
+from .status import availability_topic, control_topic
+
+OCCUPANCY_EXPIRE_AFTER = 30
+"""Seconds without a detection message after which occupancy turns unavailable, not stale."""
+
+
+def node_id(name: str) -> str:
+    """Return a discovery-safe id from a name (letters, digits, underscores)."""
+    slug = re.sub(r"[^a-zA-Z0-9_]+", "_", name.strip().lower()).strip("_")
+    return slug or "nvr"
+
+
+def discovery_topic(prefix: str, node: str) -> str:
+    """Return the device-based discovery topic."""
+    return f"{prefix}/device/{node}/config"
+
+
+def _objects_sensor(node: str, base: str, source: SourceConfig) -> dict[str, Any]:
+    return {
+        "p": "sensor",
+        "name": f"{source.display_name} objects",
+        "unique_id": f"{node}_s{source.source_id}_objects",
+        "state_topic": detections_topic(base, source.source_id),
+        "value_template": "{{ value_json.detections | length }}",
+        "state_class": "measurement",
+        "unit_of_measurement": "objects",
+        "icon": "mdi:counter",
+    }
+
+
+def _occupancy(node: str, base: str, source: SourceConfig, cls: str) -> dict[str, Any]:
+    return {
+        "p": "binary_sensor",
+        "name": f"{source.display_name} {cls} occupancy",
+        "unique_id": f"{node}_s{source.source_id}_{node_id(cls)}_occupancy",
+        "state_topic": detections_topic(base, source.source_id),
+        "value_template": (
+            "{{ 'ON' if value_json.detections | selectattr('class', 'equalto', "
+            f"{json.dumps(cls)}) | list | count > 0 else 'OFF' }}}}"
+        ),
+        "device_class": "occupancy",
+        "expire_after": OCCUPANCY_EXPIRE_AFTER,
+    }
+
+
+def _pause_switch(node: str, base: str, source: SourceConfig | None) -> dict[str, Any]:
+    on: dict[str, str | int]
+    off: dict[str, str | int]
+    if source is None:
+        on, off = {"command": "pause"}, {"command": "resume"}
+        template = "{{ 'ON' if value_json.paused else 'OFF' }}"
+        name, key = "Pause detections", "pause"
+    else:
+        sid = source.source_id
+        on = {"command": "pause", "source_id": sid}
+        off = {"command": "resume", "source_id": sid}
+        template = f"{{{{ 'ON' if value_json.sources['{sid}'].paused_by_source else 'OFF' }}}}"
+        name, key = f"{source.display_name} pause", f"s{sid}_pause"
+    return {
+        "p": "switch",
+        "name": name,
+        "unique_id": f"{node}_{key}",
+        "command_topic": control_topic(base, "commands"),
+        "payload_on": json.dumps(on),
+        "payload_off": json.dumps(off),
+        "state_topic": control_topic(base, "status"),
+        "value_template": template,
+        "state_on": "ON",
+        "state_off": "OFF",
+        "entity_category": "config",
+        "icon": "mdi:pause-circle",
+    }
+
+
+def _status_sensor(node: str, base: str, source: SourceConfig, key: str) -> dict[str, Any]:
+    sid = source.source_id
+    unit, label = {"fps": ("fps", "FPS"), "inference_ms": ("ms", "inference latency")}[key]
+    return {
+        "p": "sensor",
+        "name": f"{source.display_name} {label}",
+        "unique_id": f"{node}_s{sid}_{key}",
+        "state_topic": control_topic(base, "status"),
+        "value_template": f"{{{{ value_json.sources['{sid}'].{key} }}}}",
+        "unit_of_measurement": unit,
+        "state_class": "measurement",
+        "entity_category": "diagnostic",
+    }
+
+
+def build_discovery(
+    *,
+    node: str,
+    device_name: str,
+    base_topic: str,
+    sources: Iterable[SourceConfig],
+    classes: Mapping[int, Iterable[str]],
+    include_control: bool,
+    origin: Mapping[str, str],
+) -> dict[str, Any]:
+    """Build one device-based discovery config."""
+    components: dict[str, Any] = {}
+    source_list = list(sources)
+    if include_control:
+        components[f"{node}_pause"] = _pause_switch(node, base_topic, None)
+    for source in source_list:
+        objects = _objects_sensor(node, base_topic, source)
+        components[objects["unique_id"]] = objects
+        for cls in classes.get(source.source_id, ()):
+            occupancy = _occupancy(node, base_topic, source, cls)
+            components[occupancy["unique_id"]] = occupancy
+        if include_control:
+            switch = _pause_switch(node, base_topic, source)
+            components[switch["unique_id"]] = switch
+            for key in ("fps", "inference_ms"):
+                sensor = _status_sensor(node, base_topic, source, key)
+                components[sensor["unique_id"]] = sensor
+    return {
+        "dev": {
+            "ids": [node],
+            "name": device_name,
+            "mf": "nvr_inference",
+            "mdl": "InferencePipeline",
+        },
+        "o": dict(origin),
+        "avty": [{"t": availability_topic(base_topic)}],
+        "cmps": components,
+        "qos": 0,
+    }

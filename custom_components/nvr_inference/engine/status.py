@@ -1,0 +1,90 @@
+"""The retained status message on `<base>/control/status`: the pause acknowledgement.
+
+Published after the gate changed (so a subscriber that sees `"paused": true` knows nothing more
+will come), on request (`{"command": "status"}`), and whenever a source's state changes.
+Shared by the integration and the worker so both speak the same contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+import json
+from typing import Any
+
+from .gate import GateSnapshot
+from .runner import SourceState, SourceStats, SourceStatus
+from .sources import SourceConfig
+
+
+def control_topic(base_topic: str, leaf: str) -> str:
+    """Return `<base>/control/<leaf>` (commands, status, error)."""
+    return f"{base_topic}/control/{leaf}"
+
+
+def availability_topic(base_topic: str) -> str:
+    """Return the retained `online`/`offline` topic."""
+    return f"{base_topic}/availability"
+
+
+def overall_state(snapshot: GateSnapshot, statuses: Mapping[int, SourceStatus]) -> str:
+    """Return one word for the whole: paused, running, degraded, starting or stopped."""
+    if snapshot.paused:
+        return "paused"
+    states = {s.state for s in statuses.values()}
+    if not states or states == {SourceState.STOPPED}:
+        return "stopped"
+    if states <= {SourceState.CONNECTING}:
+        return "starting"
+    if states <= {SourceState.RUNNING}:
+        return "running"
+    return "degraded"
+
+
+def source_state_word(paused: bool, status: SourceStatus | None) -> str:
+    """Return a source's word: paused wins over running; otherwise the runner's state."""
+    if status is None:
+        return "stopped"
+    if paused and status.state is SourceState.RUNNING:
+        return "paused"
+    return status.state.value
+
+
+def build_status(
+    *,
+    snapshot: GateSnapshot,
+    sources: Mapping[int, SourceConfig],
+    statuses: Mapping[int, SourceStatus],
+    stats: Mapping[int, SourceStats],
+    changed: datetime,
+    reason: str,
+) -> dict[str, Any]:
+    """Build the status message (JSON-ready)."""
+    per_source: dict[str, Any] = {}
+    for source_id, config in sources.items():
+        status = statuses.get(source_id)
+        paused = snapshot.effective(source_id) if source_id in snapshot.sources else True
+        stat = stats.get(source_id)
+        per_source[str(source_id)] = {
+            "name": config.display_name,
+            "paused": paused,
+            "paused_by_source": snapshot.sources.get(source_id, False),
+            "state": source_state_word(paused, status),
+            "available": bool(status and status.available),
+            "stream_paused": bool(status and status.stream_paused),
+            "error": status.error if status else None,
+            "fps": round(stat.fps, 2) if stat else 0.0,
+            "inference_ms": round(stat.inference_ms, 2) if stat else 0.0,
+        }
+    return {
+        "paused": snapshot.paused,
+        "state": overall_state(snapshot, statuses),
+        "sources": per_source,
+        "changed": changed.astimezone(UTC).isoformat(timespec="milliseconds"),
+        "reason": reason,
+    }
+
+
+def status_json(status: dict[str, Any]) -> str:
+    """Serialise a status message."""
+    return json.dumps(status, separators=(",", ":"))

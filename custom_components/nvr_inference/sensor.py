@@ -1,0 +1,130 @@
+"""Sensors: the hub's state, and per source its state, processing rate, latency and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components import mqtt
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller import NvrController
+from .data import NvrConfigEntry
+from .entity import NvrEntity
+
+PARALLEL_UPDATES = 0
+
+HUB_STATES = ["paused", "running", "degraded", "starting", "stopped"]
+SOURCE_STATES = ["connecting", "running", "paused", "reconnecting", "ended", "error", "stopped"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NvrSensorDescription(SensorEntityDescription):
+    """A sensor and how to read its value from the controller."""
+
+    value_fn: Callable[[NvrController, int | None], str | int | float | None]
+    always_available: bool = False  # state sensors report "error"/"reconnecting" themselves
+
+
+HUB_SENSORS = (
+    NvrSensorDescription(
+        key="state",
+        translation_key="state",
+        device_class=SensorDeviceClass.ENUM,
+        options=HUB_STATES,
+        value_fn=lambda c, _sid: c.overall_state(),
+    ),
+)
+
+SOURCE_SENSORS = (
+    NvrSensorDescription(
+        key="state",
+        translation_key="source_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=SOURCE_STATES,
+        always_available=True,
+        value_fn=lambda c, sid: c.source_state(sid) if sid is not None else None,
+    ),
+    NvrSensorDescription(
+        key="fps",
+        translation_key="fps",
+        native_unit_of_measurement="fps",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c, sid: round(c.engine.runners[sid].stats.fps, 2)
+        if sid is not None
+        else None,
+    ),
+    NvrSensorDescription(
+        key="inference_latency",
+        translation_key="inference_latency",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c, sid: (
+            round(c.engine.runners[sid].stats.inference_ms, 2) if sid is not None else None
+        ),
+    ),
+    NvrSensorDescription(
+        key="detections",
+        translation_key="detections",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=lambda c, sid: c.published[sid] if sid is not None else None,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NvrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the hub's sensors and every source's."""
+    controller = entry.runtime_data.controller
+    entities = [NvrSensor(controller=controller, description=d) for d in HUB_SENSORS]
+    entities += [
+        NvrSensor(controller=controller, description=d, source_id=sid)
+        for sid in controller.sources
+        for d in SOURCE_SENSORS
+    ]
+    async_add_entities(entities)
+
+
+class NvrSensor(NvrEntity, SensorEntity):
+    """A value read from the controller whenever it announces a change."""
+
+    entity_description: NvrSensorDescription
+
+    def __init__(
+        self,
+        *,
+        controller: NvrController,
+        description: NvrSensorDescription,
+        source_id: int | None = None,
+    ) -> None:
+        """Bind a description to the hub or a source."""
+        super().__init__(controller=controller, key=description.key, source_id=source_id)
+        self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        """State sensors stay available to say why a source is down."""
+        if self.entity_description.always_available:
+            return mqtt.is_connected(self.hass)
+        return super().available
+
+    @property
+    def native_value(self) -> str | int | float | None:
+        """Read the value."""
+        return self.entity_description.value_fn(self.controller, self.source_id)

@@ -1,0 +1,136 @@
+"""Fixtures for the integration with real parts: mosquitto, HA's MQTT client, the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt.const import MQTT_PROCESSED_SUBSCRIPTIONS
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nvr_inference.const import (
+    CONF_BASE_TOPIC,
+    CONF_CLASSES,
+    CONF_CONFIDENCE,
+    CONF_DETECTOR,
+    CONF_DISCOVERY,
+    CONF_MAX_FPS,
+    CONF_SOURCES,
+    DOMAIN,
+)
+
+from ..mqtt_helpers import Broker, Subscriber, run_broker
+
+
+@pytest.fixture
+def broker(socket_enabled: None) -> Iterator[Broker]:
+    """A real mosquitto on 127.0.0.1 (the harness blocks sockets unless asked)."""
+    with run_broker() as running:
+        yield running
+
+
+@pytest.fixture
+async def mqtt_entry(
+    hass: HomeAssistant, broker: Broker, mock_hass_config: None
+) -> AsyncIterator[MockConfigEntry]:
+    """Home Assistant's real MQTT integration, connected to the broker."""
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": broker.host, "port": broker.port},
+        options={"birth_message": {}, "discovery": False},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    if not mqtt.is_connected(hass):
+        await wait_until(lambda: mqtt.is_connected(hass), on_mqtt_connection(hass))
+    yield entry
+    if entry.state.recoverable:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+async def wait_until(
+    predicate: Callable[[], bool],
+    subscribe: Callable[[Callable[[], None]], Callable[[], None]],
+    deadline: float = 30,
+) -> None:
+    """Wait until `predicate()` holds, re-checking whenever `subscribe`'s callback fires."""
+    changed = asyncio.Event()
+    unsub = subscribe(changed.set)
+    try:
+        async with asyncio.timeout(deadline):
+            while not predicate():
+                changed.clear()
+                await changed.wait()
+    finally:
+        unsub()
+
+
+def on_mqtt_connection(hass: HomeAssistant) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Adapt MQTT's connection signal to `wait_until`."""
+    return lambda cb: mqtt.async_subscribe_connection_status(hass, lambda _connected: cb())
+
+
+async def wait_subscriptions(hass: HomeAssistant) -> None:
+    """Wait until HA's MQTT client has sent its batched subscriptions to the broker."""
+    done = asyncio.Event()
+
+    @callback
+    def _processed(*_args: Any) -> None:
+        done.set()
+
+    unsub = async_dispatcher_connect(hass, MQTT_PROCESSED_SUBSCRIPTIONS, _processed)
+    try:
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        unsub()
+
+
+def nvr_entry_data(
+    video: Path, *, sources: int = 1, detector: str = "motion", loop: bool = True
+) -> dict[str, Any]:
+    """Entry data for `sources` looping copies of the sample video."""
+    return {
+        CONF_NAME: "Test NVR",
+        CONF_BASE_TOPIC: "nvr",
+        CONF_DETECTOR: detector,
+        CONF_SOURCES: [
+            {"source_id": i, "reference": str(video), "name": f"Cam {i}", "loop": loop}
+            for i in range(sources)
+        ],
+    }
+
+
+NVR_OPTIONS = {CONF_CONFIDENCE: 0.5, CONF_MAX_FPS: 0.0, CONF_CLASSES: [], CONF_DISCOVERY: True}
+
+
+@pytest.fixture
+def subscriber(broker: Broker) -> Iterator[Subscriber]:
+    """An independent paho client subscribed to everything under nvr/ and discovery."""
+    client = Subscriber(broker, ["nvr/#", "homeassistant/#"])
+    yield client
+    client.close()
+
+
+def make_nvr_entry(hass: HomeAssistant, video: Path, **kwargs: Any) -> MockConfigEntry:
+    """Add an nvr_inference entry to hass (not set up yet)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Test NVR",
+        unique_id="nvr",
+        data=nvr_entry_data(video, **kwargs),
+        options=dict(NVR_OPTIONS),
+    )
+    entry.add_to_hass(hass)
+    return entry

@@ -1,0 +1,203 @@
+"""End to end with real parts: mosquitto, HA's MQTT client, the real pipeline, a paho client.
+
+The independent subscriber sees detections, sends pause through the broker, receives the
+retained paused status, and then receives zero detections until it sends resume. The same per
+source, and with the switch turned on from Home Assistant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+
+from custom_components.nvr_inference.const import DOMAIN
+
+from ..mqtt_helpers import Broker, Received, Subscriber, is_detection, is_status
+from .conftest import make_nvr_entry, wait_subscriptions, wait_until
+
+pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+
+
+async def _setup(hass: HomeAssistant, video: Path, **kwargs: Any) -> Any:
+    entry = make_nvr_entry(hass, video, **kwargs)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    await wait_subscriptions(hass)
+    return entry
+
+
+async def _wait(hass: HomeAssistant, sub: Subscriber, predicate: Any, after: int = -1) -> Any:
+    return await hass.async_add_executor_job(sub.wait_for, predicate, 30, after)
+
+
+async def _barrier(hass: HomeAssistant, sub: Subscriber) -> int:
+    """Ask for the status and wait for it: everything HA sent before it has arrived."""
+    after = sub.messages[-1].seq if sub.messages else -1
+    await hass.async_add_executor_job(sub.publish, "nvr/control/commands", '{"command": "status"}')
+    return int((await _wait(hass, sub, is_status(lambda _s: True), after)).seq)
+
+
+async def _unload(hass: HomeAssistant, entry: Any) -> None:
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _retained(broker: Broker, topic: str) -> Received:
+    """Connect a new client and return the retained message it gets on `topic`."""
+    late = Subscriber(broker, [topic], client_id="nvr-late-subscriber")
+    try:
+        message = late.wait_for(lambda m: m.topic == topic, 10)
+    finally:
+        late.close()
+    assert message.retain
+    return message
+
+
+async def test_pause_by_mqtt_command_fences_detections(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path, broker: Broker
+) -> None:
+    entry = await _setup(hass, sample_video)
+    controller = entry.runtime_data.controller
+    first = await _wait(hass, subscriber, is_detection(0))
+    assert first.json()["source_id"] == 0
+
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/control/commands", '{"command": "pause"}'
+    )
+    ack = await _wait(hass, subscriber, is_status(lambda s: s["paused"] is True))
+    assert ack.json()["reason"] == "command"
+    # The acknowledgement is retained: a consumer connecting now learns it at once.
+    late = await hass.async_add_executor_job(_retained, broker, "nvr/control/status")
+    assert late.json()["paused"] is True
+    # Let the pipeline drain its backlog into the gate, then fence everything HA sent.
+    await wait_until(
+        lambda: controller.engine.runners[0].status.stream_paused, controller.async_add_listener
+    )
+    barrier = await _barrier(hass, subscriber)
+    assert subscriber.count(is_detection(), after=ack.seq, before=barrier) == 0
+    assert hass.states.get("switch.test_nvr_pause_detections").state == "on"
+
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/control/commands", '{"command": "resume"}'
+    )
+    resumed = await _wait(hass, subscriber, is_status(lambda s: s["paused"] is False), barrier)
+    await _wait(hass, subscriber, is_detection(0), resumed.seq)
+    assert hass.states.get("switch.test_nvr_pause_detections").state == "off"
+    await _unload(hass, entry)
+    assert (
+        await hass.async_add_executor_job(_retained, broker, "nvr/availability")
+    ).payload == b"offline"
+
+
+async def test_pause_one_source(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video, sources=2)
+    await _wait(hass, subscriber, is_detection(1))
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/control/commands", '{"command": "pause", "source_id": 1}'
+    )
+    ack = await _wait(hass, subscriber, is_status(lambda s: s["sources"]["1"]["paused"] is True))
+    assert ack.json()["paused"] is False
+    # Source 0 keeps publishing; source 1 stays silent.
+    later = await _wait(hass, subscriber, is_detection(0), ack.seq)
+    await _wait(hass, subscriber, is_detection(0), later.seq + 5)
+    barrier = await _barrier(hass, subscriber)
+    assert subscriber.count(is_detection(1), after=ack.seq, before=barrier) == 0
+    assert hass.states.get("switch.cam_1_pause_detections").state == "on"
+    assert hass.states.get("switch.cam_0_pause_detections").state == "off"
+    await _unload(hass, entry)
+
+
+async def test_pause_by_switch(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    await _wait(hass, subscriber, is_detection(0))
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
+    )
+    ack = await _wait(
+        hass, subscriber, is_status(lambda s: s["paused"] is True and s["reason"] == "switch")
+    )
+    controller = entry.runtime_data.controller
+    await wait_until(
+        lambda: controller.engine.runners[0].status.stream_paused, controller.async_add_listener
+    )
+    barrier = await _barrier(hass, subscriber)
+    assert subscriber.count(is_detection(), after=ack.seq, before=barrier) == 0
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
+    )
+    resumed = await _wait(hass, subscriber, is_status(lambda s: s["paused"] is False), barrier)
+    await _wait(hass, subscriber, is_detection(0), resumed.seq)
+    await _unload(hass, entry)
+
+
+async def test_malformed_commands_change_nothing(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    controller = entry.runtime_data.controller
+    before = controller.gate.snapshot()
+    for payload in (
+        b"pause",
+        b"\xff\xfe",
+        b'{"command": "stop"}',
+        b'{"command": "pause", "source_id": 9}',
+    ):
+        after = subscriber.messages[-1].seq
+        await hass.async_add_executor_job(subscriber.publish, "nvr/control/commands", payload)
+        error = await _wait(hass, subscriber, lambda m: m.topic == "nvr/control/error", after)
+        assert error.json()["error"]
+    assert controller.gate.snapshot() == before
+    await _unload(hass, entry)
+
+
+async def test_entities_and_discovery(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    discovery = await _wait(
+        hass, subscriber, lambda m: m.topic == "homeassistant/device/nvr_inference_nvr/config"
+    )
+    config = discovery.json()
+    assert set(config["cmps"]) == {
+        "nvr_inference_nvr_s0_objects",
+        "nvr_inference_nvr_s0_motion_occupancy",
+    }
+    assert config["avty"] == [{"t": "nvr/availability"}]
+    registry = er.async_get(hass)
+    entities = {e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+    assert entities == {
+        "nvr_pause",
+        "nvr_state",
+        "nvr_0_pause",
+        "nvr_0_state",
+        "nvr_0_fps",
+        "nvr_0_inference_latency",
+        "nvr_0_detections",
+    }
+    controller = entry.runtime_data.controller
+    await wait_until(
+        lambda: hass.states.get("sensor.cam_0_state").state == "running",
+        controller.async_add_listener,
+    )
+    # Removing the entry clears the retained discovery config.
+    after = subscriber.messages[-1].seq
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    cleared = await _wait(
+        hass,
+        subscriber,
+        lambda m: m.topic == "homeassistant/device/nvr_inference_nvr/config",
+        after,
+    )
+    assert cleared.payload == b""
+    assert DOMAIN not in {e.domain for e in hass.config_entries.async_entries()}
