@@ -1,0 +1,445 @@
+"""Config flow for nvr_inference: user, roboflow, reconfigure, reauth and options.
+
+Every step that changes sources or credentials tests them before saving: the engine's
+`check_setup` (blocking, so in the executor) imports the pipeline, builds the detector and
+reads one frame of every source. Its errors become form errors the user can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_API_KEY, CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_BASE_TOPIC,
+    CONF_CLASSES,
+    CONF_CONFIDENCE,
+    CONF_DETECTOR,
+    CONF_DISCOVERY,
+    CONF_MAX_FPS,
+    CONF_MODEL_ID,
+    CONF_SOURCES,
+    DEFAULT_BASE_TOPIC,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_FPS,
+    DETECTOR_MOTION,
+    DETECTOR_ROBOFLOW,
+    DETECTORS,
+    DOMAIN,
+    LOGGER,
+    PROBE_TIMEOUT,
+    SOURCE_ID,
+    SOURCE_LOOP,
+    SOURCE_NAME,
+    SOURCE_REFERENCE,
+)
+from .engine.detectors import ROBOFLOW_PREFIX, parse_detector
+from .engine.errors import (
+    DetectorError,
+    FullProfileRequiredError,
+    InvalidApiKeyError,
+    ModelNotFoundError,
+    PipelineMissingError,
+    SourceUnavailableError,
+)
+from .engine.probe import check_setup
+from .engine.sources import SourceConfig
+
+CONF_LOOP: Final = "loop"
+DEFAULT_NAME: Final = "NVR"
+
+INSTALL_HINT: Final = (
+    "Install the pipeline packages into Home Assistant's Python (README, 'Embedded mode') "
+    "or run the standalone worker: nvr-inference worker"
+)
+
+SOURCES_SELECTOR: Final = TextSelector(TextSelectorConfig(multiline=True))
+PASSWORD_SELECTOR: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+
+USER_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_NAME, default=DEFAULT_NAME): TextSelector(),
+        vol.Required(CONF_SOURCES): SOURCES_SELECTOR,
+        vol.Required(CONF_LOOP, default=False): BooleanSelector(),
+        vol.Required(CONF_DETECTOR, default=DETECTOR_MOTION): SelectSelector(
+            SelectSelectorConfig(
+                options=list(DETECTORS),
+                translation_key=CONF_DETECTOR,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        vol.Required(CONF_BASE_TOPIC, default=DEFAULT_BASE_TOPIC): TextSelector(),
+    }
+)
+ROBOFLOW_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_MODEL_ID): TextSelector(),
+        vol.Required(CONF_API_KEY): PASSWORD_SELECTOR,
+    }
+)
+RECONFIGURE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_SOURCES): SOURCES_SELECTOR,
+        vol.Required(CONF_LOOP, default=False): BooleanSelector(),
+    }
+)
+REAUTH_SCHEMA: Final = vol.Schema({vol.Required(CONF_API_KEY): PASSWORD_SELECTOR})
+OPTIONS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_CONFIDENCE, default=DEFAULT_CONFIDENCE): NumberSelector(
+            NumberSelectorConfig(min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER)
+        ),
+        vol.Required(CONF_MAX_FPS, default=DEFAULT_MAX_FPS): NumberSelector(
+            NumberSelectorConfig(min=0.5, max=60, step=0.5, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Optional(CONF_CLASSES): TextSelector(),
+        vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
+    }
+)
+
+# Probe errors that belong to one field of the roboflow and reauth forms.
+_ERROR_FIELDS: Final = {"invalid_auth": CONF_API_KEY, "model_not_found": CONF_MODEL_ID}
+
+
+def _split_line(line: str) -> tuple[str | None, str]:
+    """Split `Name = reference` into its parts; a bare reference has no name.
+
+    The `=` only names a source when what is before it cannot be part of a reference (no
+    scheme, no path separator), so URLs with query strings and paths with `=` stay whole.
+    """
+    name, sep, reference = (part.strip() for part in line.partition("="))
+    if sep and name and reference and not any(mark in name for mark in ("://", "/", "\\")):
+        return name, reference
+    return None, line
+
+
+def parse_sources(
+    text: str, *, loop: bool, existing: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """Parse one source per line into source dicts, keeping the ids of `existing` sources.
+
+    A line that matches an existing source by name and reference, or else by reference only,
+    keeps that source's id; other lines get new ids after the highest existing one.
+    """
+    lines = [
+        _split_line(stripped)
+        for raw in text.splitlines()
+        if (stripped := raw.strip()) and not stripped.startswith("#")
+    ]
+    ids: list[int | None] = [None] * len(lines)
+    unused = list(existing)
+    for match_name in (True, False):
+        for index, (name, reference) in enumerate(lines):
+            if ids[index] is not None:
+                continue
+            for source in unused:
+                if source[SOURCE_REFERENCE] == reference and (
+                    not match_name or source[SOURCE_NAME] == name
+                ):
+                    ids[index] = source[SOURCE_ID]
+                    unused.remove(source)
+                    break
+    next_id = max((int(source[SOURCE_ID]) for source in existing), default=-1) + 1
+    sources = []
+    for (name, reference), known_id in zip(lines, ids, strict=True):
+        if known_id is None:
+            source_id, next_id = next_id, next_id + 1
+        else:
+            source_id = known_id
+        sources.append(
+            {
+                SOURCE_ID: source_id,
+                SOURCE_REFERENCE: reference,
+                SOURCE_NAME: name,
+                SOURCE_LOOP: loop,
+            }
+        )
+    return sources
+
+
+def format_sources(sources: Sequence[Mapping[str, Any]]) -> str:
+    """Write source dicts back as the lines `parse_sources` reads."""
+    return "\n".join(
+        f"{source[SOURCE_NAME]} = {source[SOURCE_REFERENCE]}"
+        if source[SOURCE_NAME]
+        else str(source[SOURCE_REFERENCE])
+        for source in sources
+    )
+
+
+def valid_topic(topic: str) -> bool:
+    """Return True for an MQTT topic fit to publish under (no wildcards, no edge slashes)."""
+    return (
+        bool(topic)
+        and not any(char in "+#\0" or char.isspace() for char in topic)
+        and not topic.startswith("/")
+        and not topic.endswith("/")
+    )
+
+
+def parse_classes(text: str) -> list[str]:
+    """Split comma-separated class names, dropping blanks and repeats."""
+    return list(dict.fromkeys(name for part in text.split(",") if (name := part.strip())))
+
+
+async def async_check_setup(
+    hass: HomeAssistant,
+    sources: Sequence[Mapping[str, Any]],
+    detector: str,
+    model_id: str | None = None,
+    api_key: str | None = None,
+) -> tuple[str | None, dict[str, str]]:
+    """Test sources and detector; return a form error key (None when fine) and placeholders."""
+    error: str | None = None
+    placeholders: dict[str, str] = {}
+    try:
+        spec = parse_detector(
+            f"{ROBOFLOW_PREFIX}{model_id}" if detector == DETECTOR_ROBOFLOW else detector
+        )
+        configs = [
+            SourceConfig(
+                source_id=source[SOURCE_ID],
+                reference=source[SOURCE_REFERENCE],
+                name=source[SOURCE_NAME],
+                loop=source[SOURCE_LOOP],
+            )
+            for source in sources
+        ]
+        await hass.async_add_executor_job(check_setup, configs, spec, api_key, PROBE_TIMEOUT)
+    except (PipelineMissingError, FullProfileRequiredError):
+        error, placeholders = "inference_missing", {"install": INSTALL_HINT}
+    except SourceUnavailableError as err:
+        # Engine messages are credential-free: URLs are redacted before they get here.
+        error, placeholders = "cannot_connect", {"error": str(err)}
+    except InvalidApiKeyError:
+        error = "invalid_auth"
+    except ModelNotFoundError as err:
+        error, placeholders = "model_not_found", {"error": str(err)}
+    except DetectorError as err:
+        error, placeholders = "invalid_detector", {"error": str(err)}
+    except Exception:  # noqa: BLE001
+        LOGGER.exception("Unexpected error while testing the setup")
+        error = "unknown"
+    return error, placeholders
+
+
+class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Handle a config flow for nvr_inference."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._data: dict[str, Any] = {}
+        self._user_input: dict[str, Any] = {}
+        self._roboflow_input: dict[str, Any] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> NvrInferenceOptionsFlow:
+        """Return the options flow."""
+        return NvrInferenceOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the name, sources, detector and base topic."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            sources = parse_sources(user_input[CONF_SOURCES], loop=user_input[CONF_LOOP])
+            base_topic = user_input[CONF_BASE_TOPIC].strip()
+            if not sources:
+                errors[CONF_SOURCES] = "no_sources"
+            if not valid_topic(base_topic):
+                errors[CONF_BASE_TOPIC] = "invalid_topic"
+            if not errors:
+                await self.async_set_unique_id(base_topic)
+                self._abort_if_unique_id_configured()
+                self._user_input = user_input
+                self._data = {
+                    CONF_NAME: user_input[CONF_NAME].strip() or DEFAULT_NAME,
+                    CONF_BASE_TOPIC: base_topic,
+                    CONF_SOURCES: sources,
+                    CONF_DETECTOR: user_input[CONF_DETECTOR],
+                }
+                if self._data[CONF_DETECTOR] == DETECTOR_ROBOFLOW:
+                    return await self.async_step_roboflow()
+                error, placeholders = await async_check_setup(
+                    self.hass, sources, self._data[CONF_DETECTOR]
+                )
+                if error is None:
+                    return self._async_create_entry(self._data)
+                errors["base"] = error
+        return self._async_show_user_form(user_input, errors, placeholders)
+
+    async def async_step_roboflow(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the Roboflow model and API key, then test everything."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            self._roboflow_input = user_input
+            model_id = user_input[CONF_MODEL_ID].strip()
+            api_key = user_input[CONF_API_KEY].strip()
+            error, placeholders = await async_check_setup(
+                self.hass, self._data[CONF_SOURCES], DETECTOR_ROBOFLOW, model_id, api_key
+            )
+            if error is None:
+                return self._async_create_entry(
+                    {**self._data, CONF_MODEL_ID: model_id, CONF_API_KEY: api_key}
+                )
+            if error == "cannot_connect":
+                # The sources are on the first form: go back there to fix them.
+                return self._async_show_user_form(self._user_input, {"base": error}, placeholders)
+            errors[_ERROR_FIELDS.get(error, "base")] = error
+        return self.async_show_form(
+            step_id="roboflow",
+            data_schema=self.add_suggested_values_to_schema(ROBOFLOW_SCHEMA, self._roboflow_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the sources; sources that stay keep their ids (and so their topics)."""
+        entry = self._get_reconfigure_entry()
+        existing: list[dict[str, Any]] = entry.data[CONF_SOURCES]
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            sources = parse_sources(
+                user_input[CONF_SOURCES], loop=user_input[CONF_LOOP], existing=existing
+            )
+            if not sources:
+                errors[CONF_SOURCES] = "no_sources"
+            else:
+                error, placeholders = await async_check_setup(
+                    self.hass,
+                    sources,
+                    entry.data[CONF_DETECTOR],
+                    entry.data.get(CONF_MODEL_ID),
+                    entry.data.get(CONF_API_KEY),
+                )
+                if error is None:
+                    return self.async_update_reload_and_abort(
+                        entry, data_updates={CONF_SOURCES: sources}
+                    )
+                errors["base"] = error
+        else:
+            user_input = {
+                CONF_SOURCES: format_sources(existing),
+                CONF_LOOP: any(source[SOURCE_LOOP] for source in existing),
+            }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(RECONFIGURE_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={CONF_NAME: entry.title, **placeholders},
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Start re-authentication when Roboflow refuses the API key."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new API key and test it (the detector only; sources are not read)."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            api_key = user_input[CONF_API_KEY].strip()
+            error, placeholders = await async_check_setup(
+                self.hass, [], entry.data[CONF_DETECTOR], entry.data.get(CONF_MODEL_ID), api_key
+            )
+            if error is None:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_API_KEY: api_key}
+                )
+            errors[CONF_API_KEY if error == "invalid_auth" else "base"] = error
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(REAUTH_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders={CONF_NAME: entry.title, **placeholders},
+        )
+
+    @callback
+    def _async_show_user_form(
+        self,
+        user_input: Mapping[str, Any] | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> ConfigFlowResult:
+        """Show the user form, keeping what was entered."""
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    @callback
+    def _async_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Create the entry with default options."""
+        return self.async_create_entry(
+            title=data[CONF_NAME],
+            data=data,
+            options={
+                CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
+                CONF_MAX_FPS: DEFAULT_MAX_FPS,
+                CONF_CLASSES: [],
+                CONF_DISCOVERY: True,
+            },
+        )
+
+
+class NvrInferenceOptionsFlow(OptionsFlow):
+    """Detection options: confidence, rate, class filter, MQTT discovery."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options (the entry reloads when they change)."""
+        if user_input is not None:
+            return self.async_create_entry(
+                data={
+                    CONF_CONFIDENCE: float(user_input[CONF_CONFIDENCE]),
+                    CONF_MAX_FPS: float(user_input[CONF_MAX_FPS]),
+                    CONF_CLASSES: parse_classes(user_input.get(CONF_CLASSES, "")),
+                    CONF_DISCOVERY: user_input[CONF_DISCOVERY],
+                }
+            )
+        options = self.config_entry.options
+        suggested = {
+            CONF_CONFIDENCE: options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE),
+            CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
+            CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
+            CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
+        }
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, suggested),
+        )

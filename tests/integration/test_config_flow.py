@@ -1,0 +1,745 @@
+"""Tests for the nvr_inference config flow: user, roboflow, reconfigure, reauth and options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import json
+from pathlib import Path
+import re
+from typing import Any
+from unittest.mock import AsyncMock, MagicMock, patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.const import CONF_API_KEY, CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nvr_inference.config_flow import (
+    CONF_LOOP,
+    INSTALL_HINT,
+    format_sources,
+    parse_classes,
+    parse_sources,
+    valid_topic,
+)
+from custom_components.nvr_inference.const import (
+    CONF_BASE_TOPIC,
+    CONF_CLASSES,
+    CONF_CONFIDENCE,
+    CONF_DETECTOR,
+    CONF_DISCOVERY,
+    CONF_MAX_FPS,
+    CONF_MODEL_ID,
+    CONF_SOURCES,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_FPS,
+    DOMAIN,
+    PROBE_TIMEOUT,
+)
+from custom_components.nvr_inference.engine.detectors import DetectorSpec
+from custom_components.nvr_inference.engine.errors import (
+    DetectorError,
+    FullProfileRequiredError,
+    InvalidApiKeyError,
+    ModelNotFoundError,
+    PipelineMissingError,
+    SourceUnavailableError,
+)
+from custom_components.nvr_inference.engine.sources import SourceConfig
+
+PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / DOMAIN
+
+DEFAULT_OPTIONS = {
+    CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
+    CONF_MAX_FPS: DEFAULT_MAX_FPS,
+    CONF_CLASSES: [],
+    CONF_DISCOVERY: True,
+}
+USER_INPUT = {
+    CONF_NAME: "Garden",
+    CONF_SOURCES: "# the garden\nFront door = rtsp://user:pw@cam.local/stream?ch=1\n\n/media/yard.mp4\n0\n",
+    CONF_LOOP: True,
+    CONF_DETECTOR: "motion",
+    CONF_BASE_TOPIC: "garden",
+}
+SOURCES = [
+    {
+        "source_id": 0,
+        "reference": "rtsp://user:pw@cam.local/stream?ch=1",
+        "name": "Front door",
+        "loop": True,
+    },
+    {"source_id": 1, "reference": "/media/yard.mp4", "name": None, "loop": True},
+    {"source_id": 2, "reference": "0", "name": None, "loop": True},
+]
+ROBOFLOW_INPUT = {CONF_MODEL_ID: " yolov8n-640 ", CONF_API_KEY: " secret-key "}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable(enable_custom_integrations: None) -> None:
+    """Load the integration from custom_components."""
+
+
+@pytest.fixture
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """Keep entry setup out of config flow tests."""
+    with patch(
+        "custom_components.nvr_inference.async_setup_entry",
+        new_callable=AsyncMock,
+        return_value=True,
+        create=True,
+    ) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_check_setup() -> Iterator[MagicMock]:
+    """Fake the probe (the boundary to pipeline, detector and cameras)."""
+    with patch("custom_components.nvr_inference.config_flow.check_setup", autospec=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock_config_entry() -> MockConfigEntry:
+    """An entry with two file sources and the motion detector."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="NVR",
+        unique_id="nvr",
+        data={
+            CONF_NAME: "NVR",
+            CONF_BASE_TOPIC: "nvr",
+            CONF_SOURCES: [
+                {"source_id": 0, "reference": "a.mp4", "name": None, "loop": False},
+                {"source_id": 1, "reference": "b.mp4", "name": None, "loop": False},
+            ],
+            CONF_DETECTOR: "motion",
+        },
+        options=DEFAULT_OPTIONS,
+    )
+
+
+@pytest.fixture
+def mock_roboflow_entry() -> MockConfigEntry:
+    """An entry running a Roboflow model."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Yard",
+        unique_id="yard",
+        data={
+            CONF_NAME: "Yard",
+            CONF_BASE_TOPIC: "yard",
+            CONF_SOURCES: [{"source_id": 3, "reference": "0", "name": "USB", "loop": False}],
+            CONF_DETECTOR: "roboflow",
+            CONF_MODEL_ID: "yolov8n-640",
+            CONF_API_KEY: "old-key",
+        },
+        options=DEFAULT_OPTIONS,
+    )
+
+
+def _source_configs(sources: list[dict[str, Any]]) -> list[SourceConfig]:
+    return [SourceConfig(**source) for source in sources]
+
+
+def _suggested(result: ConfigFlowResult) -> dict[str, Any]:
+    """Return the values a form shows prefilled."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return {str(key): key.description["suggested_value"] for key in schema.schema}
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_user_flow_motion(hass: HomeAssistant, mock_check_setup: MagicMock) -> None:
+    """A built-in detector is tested and the entry created from the first form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Garden"
+    assert result["data"] == {
+        CONF_NAME: "Garden",
+        CONF_BASE_TOPIC: "garden",
+        CONF_SOURCES: SOURCES,
+        CONF_DETECTOR: "motion",
+    }
+    assert result["options"] == DEFAULT_OPTIONS
+    assert result["result"].unique_id == "garden"
+    mock_check_setup.assert_called_once_with(
+        _source_configs(SOURCES), DetectorSpec("motion", "motion"), None, PROBE_TIMEOUT
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_user_flow_defaults(hass: HomeAssistant, mock_check_setup: MagicMock) -> None:
+    """Only sources are required: name, loop, detector and topic have defaults."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCES: "a.mp4"}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "NVR"
+    assert result["data"] == {
+        CONF_NAME: "NVR",
+        CONF_BASE_TOPIC: "nvr",
+        CONF_SOURCES: [{"source_id": 0, "reference": "a.mp4", "name": None, "loop": False}],
+        CONF_DETECTOR: "motion",
+    }
+    assert result["result"].unique_id == "nvr"
+    mock_check_setup.assert_called_once()
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_user_flow_roboflow(hass: HomeAssistant, mock_check_setup: MagicMock) -> None:
+    """A Roboflow detector asks for the model and key on a second form."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_DETECTOR: "roboflow"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "roboflow"
+    assert result["errors"] == {}
+    mock_check_setup.assert_not_called()
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], ROBOFLOW_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Garden"
+    assert result["data"] == {
+        CONF_NAME: "Garden",
+        CONF_BASE_TOPIC: "garden",
+        CONF_SOURCES: SOURCES,
+        CONF_DETECTOR: "roboflow",
+        CONF_MODEL_ID: "yolov8n-640",
+        CONF_API_KEY: "secret-key",
+    }
+    assert result["options"] == DEFAULT_OPTIONS
+    mock_check_setup.assert_called_once_with(
+        _source_configs(SOURCES),
+        DetectorSpec("roboflow", "yolov8n-640"),
+        "secret-key",
+        PROBE_TIMEOUT,
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize(
+    ("side_effect", "error", "placeholders"),
+    [
+        (
+            SourceUnavailableError("cannot open rtsp://***@cam.local/stream"),
+            "cannot_connect",
+            {"error": "cannot open rtsp://***@cam.local/stream"},
+        ),
+        (PipelineMissingError("no pipeline"), "inference_missing", {"install": INSTALL_HINT}),
+        (FullProfileRequiredError("light"), "inference_missing", {"install": INSTALL_HINT}),
+        (DetectorError("no face model"), "invalid_detector", {"error": "no face model"}),
+        (RuntimeError("boom"), "unknown", {}),
+    ],
+)
+async def test_user_flow_errors(
+    hass: HomeAssistant,
+    mock_check_setup: MagicMock,
+    side_effect: Exception,
+    error: str,
+    placeholders: dict[str, str],
+) -> None:
+    """A failed test shows the form again with the input kept; a retry succeeds."""
+    mock_check_setup.side_effect = side_effect
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    assert result["description_placeholders"] == placeholders
+    assert _suggested(result) == USER_INPUT
+
+    mock_check_setup.side_effect = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SOURCES] == SOURCES
+    assert mock_check_setup.call_count == 2
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize(
+    ("side_effect", "errors", "placeholders"),
+    [
+        (InvalidApiKeyError("refused"), {CONF_API_KEY: "invalid_auth"}, {}),
+        (
+            ModelNotFoundError("Roboflow has no model 'x'"),
+            {CONF_MODEL_ID: "model_not_found"},
+            {"error": "Roboflow has no model 'x'"},
+        ),
+        (
+            FullProfileRequiredError("light"),
+            {"base": "inference_missing"},
+            {"install": INSTALL_HINT},
+        ),
+        (PipelineMissingError("none"), {"base": "inference_missing"}, {"install": INSTALL_HINT}),
+        (DetectorError("bad"), {"base": "invalid_detector"}, {"error": "bad"}),
+        (ValueError("boom"), {"base": "unknown"}, {}),
+    ],
+)
+async def test_roboflow_errors(
+    hass: HomeAssistant,
+    mock_check_setup: MagicMock,
+    side_effect: Exception,
+    errors: dict[str, str],
+    placeholders: dict[str, str],
+) -> None:
+    """Detector errors stay on the Roboflow form with the input kept; a retry succeeds."""
+    mock_check_setup.side_effect = side_effect
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_DETECTOR: "roboflow"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], ROBOFLOW_INPUT)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "roboflow"
+    assert result["errors"] == errors
+    assert result["description_placeholders"] == placeholders
+    assert _suggested(result) == ROBOFLOW_INPUT
+
+    mock_check_setup.side_effect = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], ROBOFLOW_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_API_KEY] == "secret-key"
+
+
+async def test_roboflow_blank_model_id(hass: HomeAssistant, mock_check_setup: MagicMock) -> None:
+    """A model id of only spaces is refused before anything is probed."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_DETECTOR: "roboflow"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_MODEL_ID: "  ", CONF_API_KEY: "key"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_detector"}
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert "model id" in placeholders["error"]
+    mock_check_setup.assert_not_called()
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_roboflow_source_error_returns_to_sources(
+    hass: HomeAssistant, mock_check_setup: MagicMock
+) -> None:
+    """A source error on the Roboflow step goes back to the form that has the sources."""
+    user_input = {**USER_INPUT, CONF_DETECTOR: "roboflow"}
+    mock_check_setup.side_effect = SourceUnavailableError("cannot open /media/yard.mp4")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], ROBOFLOW_INPUT)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"] == {"error": "cannot open /media/yard.mp4"}
+    assert _suggested(result) == user_input
+
+    mock_check_setup.side_effect = None
+    fixed = {**user_input, CONF_SOURCES: "/media/garden.mp4"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fixed)
+    assert result["step_id"] == "roboflow"
+    assert _suggested(result) == ROBOFLOW_INPUT
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], ROBOFLOW_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_SOURCES] == [
+        {"source_id": 0, "reference": "/media/garden.mp4", "name": None, "loop": True}
+    ]
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize("sources", ["", "  \n\n", "# only a comment\n  # another"])
+async def test_no_sources(hass: HomeAssistant, mock_check_setup: MagicMock, sources: str) -> None:
+    """No source lines is an error on the sources field; nothing is probed."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_SOURCES: sources}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SOURCES: "no_sources"}
+    mock_check_setup.assert_not_called()
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize("topic", ["", "   ", "nvr/#", "nvr/+/x", "/nvr", "nvr/", "my nvr"])
+async def test_invalid_topic(hass: HomeAssistant, mock_check_setup: MagicMock, topic: str) -> None:
+    """A base topic that cannot be published under is an error on its field."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_BASE_TOPIC: topic}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_topic"}
+    mock_check_setup.assert_not_called()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_BASE_TOPIC: " home/nvr "}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_BASE_TOPIC] == "home/nvr"
+
+
+async def test_already_configured(
+    hass: HomeAssistant, mock_check_setup: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    """A second entry on the same base topic is refused before probing."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_BASE_TOPIC: "nvr"}
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    mock_check_setup.assert_not_called()
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reconfigure(
+    hass: HomeAssistant, mock_check_setup: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    """Sources that stay keep their ids; new ones get ids after the highest."""
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["description_placeholders"] == {CONF_NAME: "NVR"}
+    assert _suggested(result) == {
+        CONF_SOURCES: "a.mp4\nb.mp4",
+        CONF_LOOP: False,
+    }
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCES: "b.mp4\nc.mp4", CONF_LOOP: True}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    sources = [
+        {"source_id": 1, "reference": "b.mp4", "name": None, "loop": True},
+        {"source_id": 2, "reference": "c.mp4", "name": None, "loop": True},
+    ]
+    assert mock_config_entry.data[CONF_SOURCES] == sources
+    assert mock_config_entry.data[CONF_DETECTOR] == "motion"
+    mock_check_setup.assert_called_once_with(
+        _source_configs(sources), DetectorSpec("motion", "motion"), None, PROBE_TIMEOUT
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reconfigure_roboflow_uses_entry_key(
+    hass: HomeAssistant, mock_check_setup: MagicMock, mock_roboflow_entry: MockConfigEntry
+) -> None:
+    """Reconfigure tests the new sources with the entry's model and key."""
+    mock_roboflow_entry.add_to_hass(hass)
+    result = await mock_roboflow_entry.start_reconfigure_flow(hass)
+    assert _suggested(result) == {
+        CONF_SOURCES: "USB = 0",
+        CONF_LOOP: False,
+    }
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCES: "Webcam = 0\nUSB = 1", CONF_LOOP: False}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    sources = [
+        {"source_id": 3, "reference": "0", "name": "Webcam", "loop": False},
+        {"source_id": 4, "reference": "1", "name": "USB", "loop": False},
+    ]
+    assert mock_roboflow_entry.data[CONF_SOURCES] == sources
+    mock_check_setup.assert_called_once_with(
+        _source_configs(sources), DetectorSpec("roboflow", "yolov8n-640"), "old-key", PROBE_TIMEOUT
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reconfigure_errors(
+    hass: HomeAssistant, mock_check_setup: MagicMock, mock_config_entry: MockConfigEntry
+) -> None:
+    """Reconfigure errors keep the input and recover on retry."""
+    mock_config_entry.add_to_hass(hass)
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_SOURCES: "# nothing", CONF_LOOP: False}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SOURCES: "no_sources"}
+    mock_check_setup.assert_not_called()
+
+    mock_check_setup.side_effect = SourceUnavailableError("cannot open c.mp4")
+    user_input = {CONF_SOURCES: "a.mp4\nc.mp4", CONF_LOOP: True}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["description_placeholders"] == {
+        CONF_NAME: "NVR",
+        "error": "cannot open c.mp4",
+    }
+    assert _suggested(result) == user_input
+    assert mock_config_entry.data[CONF_SOURCES][1]["reference"] == "b.mp4"
+
+    mock_check_setup.side_effect = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert mock_config_entry.data[CONF_SOURCES] == [
+        {"source_id": 0, "reference": "a.mp4", "name": None, "loop": True},
+        {"source_id": 2, "reference": "c.mp4", "name": None, "loop": True},
+    ]
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_reauth(
+    hass: HomeAssistant, mock_check_setup: MagicMock, mock_roboflow_entry: MockConfigEntry
+) -> None:
+    """A new API key is tested against the model only, then saved."""
+    mock_roboflow_entry.add_to_hass(hass)
+    result = await mock_roboflow_entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"] == {CONF_NAME: "Yard"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: " new-key "}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_roboflow_entry.data[CONF_API_KEY] == "new-key"
+    assert mock_roboflow_entry.data[CONF_MODEL_ID] == "yolov8n-640"
+    mock_check_setup.assert_called_once_with(
+        [], DetectorSpec("roboflow", "yolov8n-640"), "new-key", PROBE_TIMEOUT
+    )
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+@pytest.mark.parametrize(
+    ("side_effect", "errors", "placeholders"),
+    [
+        (InvalidApiKeyError("refused"), {CONF_API_KEY: "invalid_auth"}, {CONF_NAME: "Yard"}),
+        (
+            ModelNotFoundError("offline"),
+            {"base": "model_not_found"},
+            {CONF_NAME: "Yard", "error": "offline"},
+        ),
+        (
+            FullProfileRequiredError("light"),
+            {"base": "inference_missing"},
+            {CONF_NAME: "Yard", "install": INSTALL_HINT},
+        ),
+        (OSError("boom"), {"base": "unknown"}, {CONF_NAME: "Yard"}),
+    ],
+)
+async def test_reauth_errors(
+    hass: HomeAssistant,
+    mock_check_setup: MagicMock,
+    mock_roboflow_entry: MockConfigEntry,
+    side_effect: Exception,
+    errors: dict[str, str],
+    placeholders: dict[str, str],
+) -> None:
+    """A refused key keeps the form; a retry with a good key succeeds."""
+    mock_roboflow_entry.add_to_hass(hass)
+    mock_check_setup.side_effect = side_effect
+    result = await mock_roboflow_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "bad-key"}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == errors
+    assert result["description_placeholders"] == placeholders
+    assert _suggested(result) == {CONF_API_KEY: "bad-key"}
+    assert mock_roboflow_entry.data[CONF_API_KEY] == "old-key"
+
+    mock_check_setup.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "good-key"}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert mock_roboflow_entry.data[CONF_API_KEY] == "good-key"
+
+
+async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> None:
+    """Options are shown with their current values and saved normalised."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert _suggested(result) == {
+        CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
+        CONF_MAX_FPS: DEFAULT_MAX_FPS,
+        CONF_CLASSES: "",
+        CONF_DISCOVERY: True,
+    }
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_CONFIDENCE: 0.65,
+            CONF_MAX_FPS: 12,
+            CONF_CLASSES: " person, car,, person ,",
+            CONF_DISCOVERY: False,
+        },
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    options = {
+        CONF_CONFIDENCE: 0.65,
+        CONF_MAX_FPS: 12.0,
+        CONF_CLASSES: ["person", "car"],
+        CONF_DISCOVERY: False,
+    }
+    assert result["data"] == options
+    assert mock_config_entry.options == options
+
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert _suggested(result)[CONF_CLASSES] == "person, car"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CONFIDENCE: 0.5, CONF_MAX_FPS: 5, CONF_DISCOVERY: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options[CONF_CLASSES] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a.mp4", [(0, "a.mp4", None)]),
+        ("Front = rtsp://u:p@h/s?a=b&c=d", [(0, "rtsp://u:p@h/s?a=b&c=d", "Front")]),
+        ("rtsp://h/s?a=b", [(0, "rtsp://h/s?a=b", None)]),
+        ("/media/x=y.mp4", [(0, "/media/x=y.mp4", None)]),
+        ("C:\\videos\\x=y.mp4", [(0, "C:\\videos\\x=y.mp4", None)]),
+        ("Cam=1", [(0, "1", "Cam")]),
+        ("= a.mp4\nb.mp4 =", [(0, "= a.mp4", None), (1, "b.mp4 =", None)]),
+        ("  # off\n\n 2 \n#3", [(0, "2", None)]),
+    ],
+)
+def test_parse_sources(text: str, expected: list[tuple[int, str, str | None]]) -> None:
+    """Lines are references or `Name = reference`; comments and blanks are skipped."""
+    sources = parse_sources(text, loop=False)
+    assert [(s["source_id"], s["reference"], s["name"]) for s in sources] == expected
+    assert parse_sources(format_sources(sources), loop=False) == sources
+
+
+def test_parse_sources_keeps_ids() -> None:
+    """Name and reference match first, then reference only; the rest get new ids."""
+    existing = [
+        {"source_id": 0, "reference": "0", "name": "Porch", "loop": False},
+        {"source_id": 5, "reference": "0", "name": "Hall", "loop": False},
+        {"source_id": 2, "reference": "a.mp4", "name": None, "loop": False},
+    ]
+    text = "Kitchen = 0\nHall = 0\na.mp4\na.mp4\nnew.mp4"
+    sources = parse_sources(text, loop=True, existing=existing)
+    assert [(s["source_id"], s["reference"], s["name"], s["loop"]) for s in sources] == [
+        (0, "0", "Kitchen", True),
+        (5, "0", "Hall", True),
+        (2, "a.mp4", None, True),
+        (6, "a.mp4", None, True),
+        (7, "new.mp4", None, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "valid"),
+    [
+        ("nvr", True),
+        ("home/nvr/1", True),
+        ("", False),
+        ("a/#", False),
+        ("a/+/b", False),
+        ("/a", False),
+        ("a/", False),
+        ("a b", False),
+        ("a\tb", False),
+        ("a\0b", False),
+    ],
+)
+def test_valid_topic(topic: str, valid: bool) -> None:
+    """Base topics must be publishable and keep `<base>/...` well formed."""
+    assert valid_topic(topic) is valid
+
+
+def test_parse_classes() -> None:
+    """Classes are comma-separated, stripped, without blanks or repeats."""
+    assert parse_classes("") == []
+    assert parse_classes(" person ,car,,person, ") == ["person", "car"]
+
+
+def _resolve(value: Any, strings: dict[str, Any], common: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {key: _resolve(item, strings, common) for key, item in value.items()}
+    if not (match := re.fullmatch(r"\[%key:(.+)%\]", value)):
+        return value
+    node: Any = common
+    parts = match.group(1).split("::")
+    if parts[0] != "common":
+        assert parts[:2] == ["component", DOMAIN]
+        node, parts = strings, parts[2:]
+    for part in parts:
+        node = node[part]
+    return _resolve(node, strings, common)
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, set[str]]:
+    if isinstance(value, dict):
+        found: dict[str, set[str]] = {}
+        for key, item in value.items():
+            found |= _leaves(item, f"{path}/{key}")
+        return found
+    return {path: set(re.findall(r"\{(\w+)\}", value))}
+
+
+def test_translations_match_strings() -> None:
+    """en.json is strings.json resolved; es.json has every key with the same placeholders."""
+    import homeassistant
+
+    strings = json.loads((PACKAGE / "strings.json").read_text(encoding="utf-8"))
+    common = json.loads(
+        (Path(homeassistant.__file__).parent / "strings.json").read_text(encoding="utf-8")
+    )
+    english = json.loads((PACKAGE / "translations" / "en.json").read_text(encoding="utf-8"))
+    spanish = json.loads((PACKAGE / "translations" / "es.json").read_text(encoding="utf-8"))
+
+    assert english == _resolve(strings, strings, common)
+    assert _leaves(spanish) == _leaves(english)
