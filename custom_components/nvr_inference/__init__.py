@@ -29,27 +29,36 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
     )
     try:
         await controller.async_start()
-    except InvalidApiKeyError as err:
+    except BaseException as err:
+        # Whatever went wrong, nothing may keep running: the pipeline threads are not daemons.
         await controller.async_stop()
-        raise ConfigEntryAuthFailed(str(err)) from err
-    except (PipelineMissingError, FullProfileRequiredError) as err:
-        await controller.async_stop()
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except EngineError as err:
-        await controller.async_stop()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        mapped = _setup_error(err)
+        if mapped is err:
+            raise
+        raise mapped from err
     entry.runtime_data = NvrRuntimeData(controller=controller)
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _setup_error(err: BaseException) -> BaseException:
+    """Map an engine error to what Home Assistant should do about it."""
+    if isinstance(err, InvalidApiKeyError):
+        return ConfigEntryAuthFailed(str(err))
+    if isinstance(err, (PipelineMissingError, FullProfileRequiredError)):
+        return ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        )
+    if isinstance(err, EngineError):
+        return ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        )
+    return err
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:

@@ -1,9 +1,10 @@
 """Where InferencePipeline comes from, imported lazily and in one place.
 
-`inference` >= 1.7.3 re-exports the class that `streamvision` defines, so both profiles run
-the very same pipeline code. Importing is slow (0.4 s for streamvision, seconds and a torch
-import for inference) and must not happen at module import time inside Home Assistant's event
-loop, hence these functions rather than top-level imports.
+`inference` >= 1.7.3 takes its pipeline from `streamvision`: its `InferencePipeline` is a
+subclass of streamvision's that adds `init(model_id=...)` (model loading), so both profiles run
+the same decoding, buffering, pause and dispatch code. Importing is slow (0.4 s for
+streamvision, seconds and a torch import for inference) and must not happen at module import
+time inside Home Assistant's event loop, hence these functions rather than top-level imports.
 """
 
 from __future__ import annotations

@@ -2,11 +2,15 @@
 
 Importing `inference` beside Home Assistant takes care:
 
-* it must never reach the network on import (`OFFLINE_MODE` is left to the user, but the
-  version check is disabled) and must not pull in transformers/peft for models we do not run
-  (`QWEN_3_5_ENABLED`, `QWEN_3_8_ENABLED`, `GLM_OCR_ENABLED` set to False unless set);
-* under Home Assistant's pydantic 2.12, a validator in `inference/usage_tracking/config.py`
-  fails at import; `compat.apply_pydantic_shim()` fixes it before the import.
+* it must not pull in transformers/peft for models we do not run: `QWEN_3_5_ENABLED` and
+  `GLM_OCR_ENABLED` must be False (without them even `from inference import InferencePipeline`
+  fails), `QWEN_3_8_ENABLED=False` silences a warning; the version check is disabled and
+  telemetry keeps no SQLite queue. Each is set only when the user has not set it.
+  (`OFFLINE_MODE` is the user's: it must read `true`/`false`, never `1`.)
+* under Home Assistant's pydantic 2.12 the telemetry settings fail to validate;
+  `compat.apply_pydantic_shim()` fixes that before the pipeline class is touched.
+* `inference`'s `InferencePipeline` is a subclass of streamvision's that adds
+  `init(model_id=...)`; the first access starts three daemon telemetry threads.
 
 Errors are mapped to the engine's: an unknown model (or Roboflow unreachable, which is the
 same thing from here) is `ModelNotFoundError`, a refused key is `InvalidApiKeyError`.
@@ -32,6 +36,7 @@ _IMPORT_DEFAULTS = {
     "QWEN_3_5_ENABLED": "False",
     "QWEN_3_8_ENABLED": "False",
     "GLM_OCR_ENABLED": "False",
+    "TELEMETRY_USE_PERSISTENT_QUEUE": "False",
 }
 
 
@@ -40,11 +45,12 @@ def import_inference() -> Any:
     """Import the `inference` package once, with the environment it needs (blocking)."""
     for key, value in _IMPORT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    from .compat import apply_pydantic_shim  # noqa: PLC0415
-
-    apply_pydantic_shim()
     try:
         import inference  # noqa: PLC0415
+
+        from .compat import apply_pydantic_shim  # noqa: PLC0415
+
+        apply_pydantic_shim()
     except ImportError as err:
         raise FullProfileRequiredError(
             "Roboflow models need the full profile (the `inference` package), which is not "

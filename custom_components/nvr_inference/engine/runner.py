@@ -413,8 +413,9 @@ class Engine:
             raise
 
     def stop(self) -> None:
-        """Stop every source and join its threads (blocking; a few hundred ms per source)."""
-        self._unlisten()
+        """Stop every source and join its threads (blocking; idempotent)."""
+        unlisten, self._unlisten = self._unlisten, lambda: None
+        unlisten()
         while self._started:
             self._started.pop().stop()
 
