@@ -24,11 +24,8 @@ from typing import Any
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
-from custom_components.nvr_inference.engine.detectors import (
-    FaceDetector,
-    MotionDetector,
-    parse_detector,
-)
+from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
+from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.gate import PauseGate
 from custom_components.nvr_inference.engine.pipeline import (
     inference_pipeline_class,

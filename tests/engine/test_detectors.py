@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import (
-    FaceDetector,
-    MotionDetector,
-    parse_detector,
-)
+from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
+from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.errors import DetectorError
 from custom_components.nvr_inference.engine.sample_video import (
     SAMPLE_FRAMES,

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.nvr_inference.engine.capture import probe_source
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
@@ -35,7 +36,7 @@ from custom_components.nvr_inference.engine.runner import (
     SourceStatus,
 )
 from custom_components.nvr_inference.engine.sample_video import objects_at
-from custom_components.nvr_inference.engine.sources import SourceConfig, probe_source
+from custom_components.nvr_inference.engine.sources import SourceConfig
 
 from ..conftest import Recorder
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from .detectors import DetectorSpec, build_builtin
 from .errors import FullProfileRequiredError, InvalidApiKeyError
 from .pipeline import full_profile_available, inference_pipeline_class
-from .sources import SourceConfig, probe_source
+from .sources import SourceConfig
 
 
 def check_setup(
@@ -29,6 +29,8 @@ def check_setup(
         check_roboflow_model(spec, api_key)
     else:
         build_builtin(spec)
+    from .capture import probe_source  # noqa: PLC0415 - OpenCV, once the pipeline imported
+
     for source in sources:
         probe_source(source, timeout=timeout)
 

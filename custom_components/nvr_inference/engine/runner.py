@@ -39,7 +39,7 @@ from .errors import EngineError
 from .gate import GateSnapshot, PauseGate
 from .messages import Detection, DetectionMessage
 from .pipeline import inference_pipeline_class, stream_operation_not_allowed_error
-from .sources import LoopingFileProducer, SourceConfig, SourceKind, redact_text
+from .sources import SourceConfig, SourceKind, redact_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class SourceRunner:
         pipeline_cls = inference_pipeline_class()
         reference: Any = self.config.capture_reference()
         if self.config.kind is SourceKind.LOOP:
+            from .capture import LoopingFileProducer  # noqa: PLC0415 - OpenCV, lazily
+
             path = str(self.config.reference)
             reference = lambda: LoopingFileProducer(path)  # noqa: E731 - the pipeline calls it
         sink_mode = _sequential_sink_mode()
