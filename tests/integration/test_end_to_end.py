@@ -8,14 +8,17 @@ source, and with the switch turned on from Home Assistant.
 from __future__ import annotations
 
 from pathlib import Path
+import threading
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.nvr_inference.const import DOMAIN
+from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..mqtt_helpers import Broker, Received, Subscriber, is_detection, is_status
 from .conftest import make_nvr_entry, wait_subscriptions, wait_until
@@ -201,3 +204,57 @@ async def test_entities_and_discovery(
     )
     assert cleared.payload == b""
     assert DOMAIN not in {e.domain for e in hass.config_entries.async_entries()}
+
+
+async def test_discovery_is_resent_when_home_assistant_comes_online(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    topic = "homeassistant/device/nvr_inference_nvr/config"
+    first = await _wait(hass, subscriber, lambda m: m.topic == topic)
+    await hass.async_add_executor_job(subscriber.publish, "homeassistant/status", "online")
+    again = await _wait(hass, subscriber, lambda m: m.topic == topic, first.seq)
+    assert again.json() == first.json()
+    await _unload(hass, entry)
+
+
+async def test_home_assistant_stop_ends_every_pipeline_thread(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video, sources=2)
+    await _wait(hass, subscriber, is_detection(1))
+    controller = entry.runtime_data.controller
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await hass.async_block_till_done()
+    assert all(r.status.state is SourceState.STOPPED for r in controller.engine.runners.values())
+    assert not [t for t in threading.enumerate() if t.name.startswith("nvr-control")]
+    await _unload(hass, entry)
+
+
+async def test_entities_unavailable_while_the_broker_is_down(
+    hass: HomeAssistant, broker: Broker, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    controller = entry.runtime_data.controller
+    switch = "switch.test_nvr_pause_detections"
+    await wait_until(
+        lambda: hass.states.get("sensor.cam_0_state").state == "running",
+        controller.async_add_listener,
+    )
+    await hass.async_add_executor_job(broker.stop)
+    await wait_until(
+        lambda: hass.states.get(switch).state == "unavailable", controller.async_add_listener
+    )
+    assert hass.states.get("sensor.cam_0_state").state == "unavailable"
+    await hass.async_add_executor_job(broker.restart)
+    await wait_until(
+        lambda: hass.states.get(switch).state == "off", controller.async_add_listener, 60
+    )
+    after_restart = await hass.async_add_executor_job(
+        Subscriber, broker, ["nvr/detections/#"], "late"
+    )
+    try:
+        await _wait(hass, after_restart, is_detection(0))  # detections flow again
+    finally:
+        await hass.async_add_executor_job(after_restart.close)
+    await _unload(hass, entry)
