@@ -13,10 +13,19 @@ import pytest
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
+from custom_components.nvr_inference.engine.pipeline import (
+    full_profile_available,
+    inference_pipeline_class,
+)
 from custom_components.nvr_inference.engine.sample_video import (
     SAMPLE_FRAMES,
     write_sample_video,
 )
+
+if full_profile_available():
+    # `inference` starts three daemon telemetry threads on first use; start them now, before
+    # any test, so the harness's per-test thread check does not count them as leaks.
+    inference_pipeline_class()
 
 
 @pytest.fixture(scope="session")

@@ -93,15 +93,15 @@ def test_roboflow_errors_are_mapped_by_name() -> None:
 
 @pytest.mark.full
 def test_full_profile_pipeline_is_roboflows_subclass() -> None:
-    from streamvision.stream.pipeline import InferencePipeline as Base
-
     from custom_components.nvr_inference.engine.pipeline import (
         full_profile_available,
         inference_pipeline_class,
     )
 
     assert full_profile_available()
-    cls = inference_pipeline_class()
+    cls = inference_pipeline_class()  # first: it imports inference before streamvision
+    from streamvision.stream.pipeline import InferencePipeline as Base
+
     assert issubclass(cls, Base) and cls is not Base
     assert callable(cls.init)
 

@@ -5,6 +5,11 @@ subclass of streamvision's that adds `init(model_id=...)` (model loading), so bo
 the same decoding, buffering, pause and dispatch code. Importing is slow (0.4 s for
 streamvision, seconds and a torch import for inference) and must not happen at module import
 time inside Home Assistant's event loop, hence these functions rather than top-level imports.
+
+Import order matters in the full profile: with `roboflow-workflows` installed, the first import
+of streamvision or inference freezes a process-wide Workflows configuration from the
+environment, and a later, different one is refused. So every import of either goes through
+`inference_pipeline_class()`, which prepares the environment and imports `inference` first.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ def full_profile_available() -> bool:
 
 def stream_operation_not_allowed_error() -> type[Exception]:
     """Return the exception pause/mute/resume raise when a source is not in a fitting state."""
+    inference_pipeline_class()  # import order matters in the full profile (see module doc)
     from streamvision.camera.exceptions import (  # noqa: PLC0415
         StreamOperationNotAllowedError,
     )
@@ -62,6 +68,7 @@ def stream_operation_not_allowed_error() -> type[Exception]:
 
 def source_properties(*, width: int, height: int, fps: float, is_file: bool) -> Any:
     """Build the pipeline's `SourceProperties` for a custom frame producer."""
+    inference_pipeline_class()
     from streamvision.camera.entities import SourceProperties  # noqa: PLC0415
 
     return SourceProperties(
@@ -72,3 +79,11 @@ def source_properties(*, width: int, height: int, fps: float, is_file: bool) -> 
         fps=fps,
         is_reconnectable=not is_file,
     )
+
+
+def sequential_sink_mode() -> Any:
+    """Return `SinkMode.SEQUENTIAL`: one sink call per frame, whatever the source count."""
+    inference_pipeline_class()
+    from streamvision.stream.pipeline import SinkMode  # noqa: PLC0415
+
+    return SinkMode.SEQUENTIAL

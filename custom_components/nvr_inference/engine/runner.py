@@ -38,7 +38,11 @@ from .detectors import Detector, DetectorSpec, build_builtin
 from .errors import EngineError
 from .gate import GateSnapshot, PauseGate
 from .messages import Detection, DetectionMessage
-from .pipeline import inference_pipeline_class, stream_operation_not_allowed_error
+from .pipeline import (
+    inference_pipeline_class,
+    sequential_sink_mode,
+    stream_operation_not_allowed_error,
+)
 from .sources import SourceConfig, SourceKind, redact_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -155,7 +159,7 @@ class SourceRunner:
 
             path = str(self.config.reference)
             reference = lambda: LoopingFileProducer(path)  # noqa: E731 - the pipeline calls it
-        sink_mode = _sequential_sink_mode()
+        sink_mode = sequential_sink_mode()
         handlers = [self._on_pipeline_status, *self._options.extra_status_handlers]
         common: dict[str, Any] = {
             "video_reference": reference,
@@ -355,12 +359,6 @@ class SourceRunner:
         if self._status.stream_note != note:
             _LOGGER.info("%s: %s", self.config.display_name, note)
         self._set_status(stream_note=note)
-
-
-def _sequential_sink_mode() -> Any:
-    from streamvision.stream.pipeline import SinkMode  # noqa: PLC0415
-
-    return SinkMode.SEQUENTIAL
 
 
 def _now() -> datetime:
