@@ -17,7 +17,7 @@ from .engine.errors import (
     PipelineMissingError,
 )
 
-PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.SWITCH]
+PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR, Platform.SWITCH]
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:

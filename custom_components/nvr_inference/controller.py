@@ -73,6 +73,9 @@ from .engine.status import (
 STATS_INTERVAL = timedelta(seconds=10)
 """How often fps/latency sensors and the retained status refresh."""
 
+SNAPSHOT_INTERVAL = 2.0
+"""Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
+
 ORIGIN = {
     "name": "nvr_inference",
     "sw": "0.1.0",
@@ -152,10 +155,12 @@ class NvrController:
             options=RunnerOptions(
                 max_fps=float(options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS)) or None,
                 api_key=data.get(CONF_API_KEY),
+                snapshot_interval=SNAPSHOT_INTERVAL,
             ),
         )
         self.statuses: dict[int, SourceStatus] = {}
         self.published: dict[int, int] = dict.fromkeys(self.sources, 0)
+        self.snapshots: dict[int, tuple[bytes, datetime]] = {}
         self.changed = datetime.now(UTC)
         self.reason = "start"
         self.last_error: dict[str, Any] | None = None
@@ -302,7 +307,11 @@ class NvrController:
 
     @callback
     def _async_published(self, message: DetectionMessage) -> None:
+        """Count a message the bridge published; keep its snapshot (it passed the gate)."""
         self.published[message.source_id] += 1
+        if message.snapshot is not None:
+            self.snapshots[message.source_id] = (message.snapshot, datetime.now(UTC))
+            self._async_notify()
 
     @callback
     def _async_refresh(self, _now: datetime) -> None:

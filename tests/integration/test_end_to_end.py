@@ -11,10 +11,13 @@ from pathlib import Path
 import threading
 from typing import Any
 
+import cv2
+from homeassistant.components.image import async_get_image
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+import numpy as np
 import pytest
 
 from custom_components.nvr_inference.const import DOMAIN
@@ -186,6 +189,7 @@ async def test_entities_and_discovery(
         "nvr_0_fps",
         "nvr_0_inference_latency",
         "nvr_0_detections",
+        "nvr_0_snapshot",
     }
     controller = entry.runtime_data.controller
     await wait_until(
@@ -257,4 +261,37 @@ async def test_entities_unavailable_while_the_broker_is_down(
         await _wait(hass, after_restart, is_detection(0))  # detections flow again
     finally:
         await hass.async_add_executor_job(after_restart.close)
+    await _unload(hass, entry)
+
+
+async def test_snapshot_image_shows_detections_and_freezes_while_paused(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video, detector="face")
+    controller = entry.runtime_data.controller
+    entity_id = "image.cam_0_snapshot"
+    await wait_until(
+        lambda: hass.states.get(entity_id).state not in ("unavailable", "unknown"),
+        controller.async_add_listener,
+    )
+    picture = await async_get_image(hass, entity_id)
+    assert picture.content_type == "image/jpeg"
+    decoded = cv2.imdecode(np.frombuffer(picture.content, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == (480, 640, 3)
+
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
+    )
+    frozen = hass.states.get(entity_id).state
+    await wait_until(
+        lambda: controller.engine.runners[0].status.stream_paused, controller.async_add_listener
+    )
+    await _barrier(hass, subscriber)
+    assert hass.states.get(entity_id).state == frozen  # no new snapshot while paused
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
+    )
+    await wait_until(
+        lambda: hass.states.get(entity_id).state != frozen, controller.async_add_listener
+    )
     await _unload(hass, entry)

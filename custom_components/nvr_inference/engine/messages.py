@@ -79,6 +79,9 @@ class DetectionMessage:
     image_width: int
     image_height: int
     detections: tuple[Detection, ...] = field(default_factory=tuple)
+    # A JPEG of the frame with boxes drawn, on some messages only (see snapshot.py); never
+    # part of the JSON. It is kept by the host only if the message itself passed the gate.
+    snapshot: bytes | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the contract's dict."""

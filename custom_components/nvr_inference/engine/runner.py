@@ -105,6 +105,7 @@ class RunnerOptions:
     # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
     decoding_buffer_size: int = 16
     predictions_queue_size: int = 64
+    snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
 
 
@@ -142,6 +143,7 @@ class SourceRunner:
         self._control: threading.Thread | None = None
         self._status = SourceStatus(self.source_id, SourceState.CONNECTING, _now())
         self._status_lock = threading.Lock()
+        self._last_snapshot = float("-inf")
 
     @property
     def status(self) -> SourceStatus:
@@ -262,8 +264,20 @@ class SourceRunner:
                 image_width=int(image.shape[1]),
                 image_height=int(image.shape[0]),
                 detections=detections,
+                snapshot=self._maybe_snapshot(image, detections),
             )
         )
+
+    def _maybe_snapshot(self, image: Any, detections: tuple[Detection, ...]) -> bytes | None:
+        """Render a snapshot when one is due (throttled; frames with detections only)."""
+        interval = self._options.snapshot_interval
+        now = time.monotonic()
+        if interval is None or not detections or now - self._last_snapshot < interval:
+            return None
+        from .snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+
+        self._last_snapshot = now
+        return render_snapshot(image, detections)
 
     def _on_pipeline_status(self, update: Any) -> None:
         """Pipeline threads: record captures for the gate, and map state changes to status."""

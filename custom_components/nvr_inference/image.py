@@ -1,0 +1,59 @@
+"""Snapshot image per source: the latest frame with detections, boxes and labels drawn."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from homeassistant.components.image import ImageEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller import NvrController
+from .data import NvrConfigEntry
+from .entity import NvrEntity
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NvrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add one snapshot image per source."""
+    controller = entry.runtime_data.controller
+    async_add_entities(
+        SnapshotImage(hass, controller=controller, source_id=sid) for sid in controller.sources
+    )
+
+
+class SnapshotImage(NvrEntity, ImageEntity):
+    """The latest detection snapshot; none new while the source is paused (same fence)."""
+
+    _attr_translation_key = "snapshot"
+    _attr_content_type = "image/jpeg"
+
+    def __init__(self, hass: HomeAssistant, *, controller: NvrController, source_id: int) -> None:
+        """Bind to a source."""
+        NvrEntity.__init__(self, controller=controller, key="snapshot", source_id=source_id)
+        ImageEntity.__init__(self, hass)
+
+    @property
+    def available(self) -> bool:
+        """Available once a snapshot exists and while the broker and source are up."""
+        return self._snapshot() is not None and super().available
+
+    @property
+    def image_last_updated(self) -> datetime | None:
+        """When the snapshot was taken (Home Assistant refreshes the picture when it changes)."""
+        snap = self._snapshot()
+        return snap[1] if snap else None
+
+    async def async_image(self) -> bytes | None:
+        """Return the JPEG."""
+        snap = self._snapshot()
+        return snap[0] if snap else None
+
+    def _snapshot(self) -> tuple[bytes, datetime] | None:
+        assert self.source_id is not None
+        return self.controller.snapshots.get(self.source_id)
