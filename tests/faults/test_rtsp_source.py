@@ -1,0 +1,109 @@
+"""A real RTSP camera (GStreamer's RTSP server) that stops and comes back.
+
+The camera goes unavailable (logged once), the other source keeps running, and the camera
+recovers by itself when the server returns on the same address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+import logging
+from pathlib import Path
+import subprocess
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
+from custom_components.nvr_inference.engine.runner import SourceState
+
+from ..integration.conftest import NVR_OPTIONS, nvr_entry_data, wait_until
+from ..mqtt_helpers import free_port
+
+pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+
+SERVER = Path(__file__).resolve().parents[1] / "rtsp_server.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@contextmanager
+def rtsp_camera(port: int) -> Iterator[subprocess.Popen[str]]:
+    """Run the RTSP server until the block ends (or the test stops it)."""
+    process = subprocess.Popen(
+        [SYSTEM_PYTHON, str(SERVER), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if line.strip() != "READY":
+            process.kill()
+            _, err = process.communicate(timeout=10)
+            raise RuntimeError(
+                f"RTSP test server did not start ({line!r}, {err.strip()[-300:]}); "
+                "scripts/setup installs gir1.2-gst-rtsp-server-1.0 and python3-gi"
+            )
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+
+
+async def test_rtsp_camera_goes_away_and_comes_back(
+    hass: HomeAssistant, sample_video: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    data = nvr_entry_data(sample_video)  # source 0: the looping file
+    data[CONF_SOURCES].append(
+        {"source_id": 1, "reference": f"rtsp://127.0.0.1:{port}/cam", "name": "Gate", "loop": False}
+    )
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Test NVR", unique_id="nvr", data=data, options=dict(NVR_OPTIONS)
+    )
+    entry.add_to_hass(hass)
+    caplog.set_level(logging.INFO)
+    with rtsp_camera(port) as camera:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        controller = entry.runtime_data.controller
+        runners = controller.engine.runners
+
+        def state(source_id: int) -> SourceState | None:
+            status = controller.statuses.get(source_id)
+            return status.state if status else None
+
+        await wait_until(
+            lambda: state(1) is SourceState.RUNNING and runners[1].stats.frames_inferred > 5,
+            controller.async_add_listener,
+            60,
+        )
+        assert hass.states.get("sensor.gate_state").state == "running"
+        camera.terminate()  # the camera goes away
+        await hass.async_add_executor_job(camera.wait, 10)
+        await wait_until(
+            lambda: state(1) is not SourceState.RUNNING, controller.async_add_listener, 60
+        )
+        assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
+        before = runners[0].stats.frames_inferred
+        await wait_until(  # the file source is unaffected
+            lambda: runners[0].stats.frames_inferred > before + 10,
+            controller.async_add_listener,
+            60,
+        )
+    with rtsp_camera(port):  # back on the same address
+        await wait_until(lambda: state(1) is SourceState.RUNNING, controller.async_add_listener, 90)
+        recovered = runners[1].stats.frames_inferred
+        await wait_until(
+            lambda: runners[1].stats.frames_inferred > recovered + 5,
+            controller.async_add_listener,
+            60,
+        )
+        down = [r for r in caplog.records if "Gate is unavailable" in r.getMessage()]
+        back = [r for r in caplog.records if "Gate is available again" in r.getMessage()]
+        assert len(down) == 1, [r.getMessage() for r in down]
+        assert len(back) == 1
+        assert await hass.config_entries.async_unload(entry.entry_id)
