@@ -55,7 +55,7 @@ from .const import (
 from .engine.commands import CommandError, CommandName, parse_command
 from .engine.detectors import DetectorSpec, parse_detector
 from .engine.discovery import build_discovery, discovery_topic, node_id
-from .engine.gate import PauseGate, UnknownSourceError
+from .engine.gate import PauseGate
 from .engine.messages import DetectionMessage
 from .engine.pipeline import inference_pipeline_class
 from .engine.ratelimit import RateLimitedLog
@@ -263,10 +263,7 @@ class NvrController:
         if result.name is CommandName.STATUS:
             self._async_publish_status_now()
             return
-        try:
-            self.async_set_paused(result.name is CommandName.PAUSE, result.source_id, "command")
-        except UnknownSourceError as err:  # pragma: no cover - checked above
-            self._async_reject(CommandError(str(err), str(result.source_id)))
+        self.async_set_paused(result.name is CommandName.PAUSE, result.source_id, "command")
 
     @callback
     def _async_reject(self, error: CommandError) -> None:

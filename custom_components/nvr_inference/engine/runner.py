@@ -87,6 +87,15 @@ class SourceStats:
     inference_ms: float = 0.0  # exponential moving average of the detector's time
     _completed: deque[float] = field(default_factory=lambda: deque(maxlen=30))
 
+    def record(self, seconds: float | None) -> None:
+        """Count one inferred frame; `seconds` is the detector's time when we measured it."""
+        self.frames_inferred += 1
+        self._completed.append(time.monotonic())
+        if seconds is not None:
+            ms = seconds * 1000.0
+            first = self.inference_ms == 0.0
+            self.inference_ms = ms if first else 0.9 * self.inference_ms + 0.1 * ms
+
     @property
     def fps(self) -> float:
         """Return frames inferred per second over the last 30 frames (0 when idle for 2 s)."""
@@ -227,18 +236,9 @@ class SourceRunner:
                 continue
             started = time.perf_counter()
             found = [d for d in detector(frame.image) if keeps(d)]
-            self._record_inference(time.perf_counter() - started)
+            self.stats.record(time.perf_counter() - started)
             out.append(found)
         return out
-
-    def _record_inference(self, seconds: float) -> None:
-        stats = self.stats
-        stats.frames_inferred += 1
-        stats._completed.append(time.monotonic())  # noqa: SLF001 - our own dataclass
-        ms = seconds * 1000.0
-        stats.inference_ms = (
-            ms if stats.frames_inferred == 1 else 0.9 * stats.inference_ms + 0.1 * ms
-        )
 
     def _on_prediction(self, prediction: Any, frame: Any) -> None:
         """Dispatch thread: turn a prediction into a message and hand it to the publisher."""
@@ -253,7 +253,7 @@ class SourceRunner:
             detections = tuple(
                 d for d in detections_from_prediction(prediction) if self.spec.keeps(d)
             )
-            self._record_inference(0.0)
+            self.stats.record(None)  # the model ran inside the pipeline: no timing of ours
         image = frame.image
         self._deliver(
             DetectionMessage(
