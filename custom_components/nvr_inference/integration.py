@@ -1,4 +1,8 @@
-"""nvr_inference: InferencePipeline on camera streams, detections on MQTT, a pause you can trust."""
+"""Home Assistant's entry points: set up, unload and remove a config entry.
+
+Re-exported lazily by the package's `__init__.py`, so that importing the engine (the
+standalone worker does) never needs Home Assistant.
+"""
 
 from __future__ import annotations
 

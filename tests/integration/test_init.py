@@ -167,7 +167,7 @@ async def test_mqtt_not_configured_means_not_ready(
 ) -> None:
     entry = make_nvr_entry(hass, sample_video)
     with patch(
-        "custom_components.nvr_inference.mqtt.async_wait_for_mqtt_client",
+        "custom_components.nvr_inference.integration.mqtt.async_wait_for_mqtt_client",
         autospec=True,
         return_value=False,
     ):

@@ -1,0 +1,24 @@
+"""nvr_inference: InferencePipeline on camera streams, detections on MQTT, a pause you can trust.
+
+Home Assistant finds its entry points here (`async_setup_entry`, ...). They live in
+`integration.py` and load on first access (PEP 562): Python runs this file before any
+submodule, and the standalone worker imports `custom_components.nvr_inference.engine` on
+machines where Home Assistant is not installed at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ENTRY_POINTS = frozenset(
+    {"PLATFORMS", "async_remove_entry", "async_setup_entry", "async_unload_entry"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    """Load Home Assistant's entry points on first access."""
+    if name in _ENTRY_POINTS:
+        from . import integration  # noqa: PLC0415
+
+        return getattr(integration, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
