@@ -1,0 +1,1 @@
+"""Tests of the standalone worker: a real subprocess, a real broker, the real pipeline."""

@@ -1,0 +1,118 @@
+"""A real Home Assistant discovers the worker through MQTT and pauses it with the switch.
+
+Home Assistant's real MQTT integration (discovery on), mosquitto, the worker as a subprocess,
+and an independent paho client that checks the fence: after Home Assistant's switch turns the
+pause on, the retained status says paused and not one detection arrives before a barrier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+import signal
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from ..integration.conftest import on_mqtt_connection, wait_until
+from ..mqtt_helpers import Broker, Subscriber
+from .conftest import WorkerProcess, barrier, detection_of, status_of, worker_args
+
+NODE = "nvr_worker_hatest"
+
+
+@pytest.fixture
+async def mqtt_discovery_entry(
+    hass: HomeAssistant, broker: Broker, mock_hass_config: None
+) -> AsyncIterator[MockConfigEntry]:
+    """Home Assistant's real MQTT integration with discovery on, connected to the broker."""
+    entry = MockConfigEntry(
+        domain="mqtt",
+        data={"broker": broker.host, "port": broker.port},
+        options={"birth_message": {}, "discovery": True},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    if not mqtt.is_connected(hass):
+        await wait_until(lambda: mqtt.is_connected(hass), on_mqtt_connection(hass))
+    yield entry
+    if entry.state.recoverable:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def on_state_change(hass: HomeAssistant) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Adapt state-changed events to `wait_until` (no polling: it re-checks on each change)."""
+
+    def subscribe(changed: Callable[[], None]) -> Callable[[], None]:
+        @callback
+        def _on_event(_event: Event[Any]) -> None:
+            changed()
+
+        return hass.bus.async_listen(EVENT_STATE_CHANGED, _on_event)
+
+    return subscribe
+
+
+def _state(hass: HomeAssistant, platform: str, unique_id: str) -> str | None:
+    entity_id = er.async_get(hass).async_get_entity_id(platform, "mqtt", unique_id)
+    state = hass.states.get(entity_id) if entity_id else None
+    return state.state if state else None
+
+
+async def test_home_assistant_discovers_pauses_and_loses_the_worker(
+    hass: HomeAssistant,
+    mqtt_discovery_entry: MockConfigEntry,
+    broker: Broker,
+    subscriber: Subscriber,
+    spawn_worker: Callable[..., WorkerProcess],
+    sample_video: Path,
+) -> None:
+    run = hass.async_add_executor_job
+    worker = await run(partial(spawn_worker, *worker_args(broker, sample_video, name="hatest")))
+    switch = f"{NODE}_pause"
+    states = on_state_change(hass)
+    await wait_until(lambda: _state(hass, "switch", switch) == "off", states, 60)
+    # Everything the worker announced became an entity of one device.
+    registry = er.async_get(hass)
+    for platform, unique_id in (
+        ("switch", f"{NODE}_s0_pause"),
+        ("sensor", f"{NODE}_s0_objects"),
+        ("sensor", f"{NODE}_s0_fps"),
+        ("sensor", f"{NODE}_s0_inference_ms"),
+        ("binary_sensor", f"{NODE}_s0_motion_occupancy"),
+    ):
+        assert registry.async_get_entity_id(platform, "mqtt", unique_id), unique_id
+    switch_id = registry.async_get_entity_id("switch", "mqtt", switch)
+    assert switch_id is not None
+    entry = registry.async_get(switch_id)
+    assert entry is not None
+    assert entry.device_id is not None
+
+    await run(subscriber.wait_for, detection_of("nvr", 0), 30)
+    after = subscriber.messages[-1].seq
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch_id}, blocking=True)
+    ack = await run(subscriber.wait_for, status_of("nvr", lambda s: s["paused"] is True), 30, after)
+    assert ack.json()["reason"] == "command"
+    await wait_until(lambda: _state(hass, "switch", switch) == "on", states)
+    fence = await run(barrier, subscriber, "nvr")
+    assert subscriber.count(detection_of("nvr"), after=ack.seq, before=fence) == 0
+
+    # Killed without a goodbye: the broker's last will makes every entity unavailable.
+    await run(worker.send, signal.SIGKILL)
+    await run(worker.process.wait, 10)
+    await wait_until(
+        lambda: _state(hass, "switch", switch) == STATE_UNAVAILABLE
+        and _state(hass, "sensor", f"{NODE}_s0_objects") == STATE_UNAVAILABLE,
+        states,
+    )
