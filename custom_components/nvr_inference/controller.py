@@ -239,6 +239,8 @@ class NvrController:
     @callback
     def _async_command(self, msg: ReceiveMessage) -> None:
         payload = msg.payload if isinstance(msg.payload, (bytes, str)) else str(msg.payload)
+        if not payload:
+            return  # an empty payload is how a retained command gets cleared: not a command
         result = parse_command(payload)
         if isinstance(result, CommandError):
             self._async_reject(result)

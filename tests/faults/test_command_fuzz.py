@@ -27,7 +27,7 @@ def bad_payloads(count: int, seed: int = 11) -> list[bytes]:
     makers = [
         lambda: bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))),  # binary
         lambda: b"\xff\xfe" + rng.randbytes(8),  # not UTF-8
-        lambda: rng.choice([b"pause", b"resume", b"{", b"}", b"null", b"", b"[]", b"0"]),
+        lambda: rng.choice([b"pause", b"resume", b"{", b"}", b"null", b" ", b"[]", b"0"]),
         lambda: json.dumps(
             {"command": rng.choice(["stop", "PAUS", "", "reboot", "pause!"])}
         ).encode(),

@@ -295,3 +295,16 @@ async def test_snapshot_image_shows_detections_and_freezes_while_paused(
         lambda: hass.states.get(entity_id).state != frozen, controller.async_add_listener
     )
     await _unload(hass, entry)
+
+
+async def test_empty_payload_clears_a_retained_command_silently(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = await _setup(hass, sample_video)
+    after = subscriber.messages[-1].seq
+    await hass.async_add_executor_job(subscriber.publish, "nvr/control/commands", b"", True)
+    barrier = await _barrier(hass, subscriber)
+    assert (
+        subscriber.count(lambda m: m.topic == "nvr/control/error", after=after, before=barrier) == 0
+    )
+    await _unload(hass, entry)
