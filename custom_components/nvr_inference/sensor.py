@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.components.sensor import (
@@ -31,7 +32,21 @@ class NvrSensorDescription(SensorEntityDescription):
     """A sensor and how to read its value from the controller."""
 
     value_fn: Callable[[NvrController, int | None], str | int | float | None]
+    attrs_fn: Callable[[NvrController, int | None], dict[str, Any] | None] | None = None
     always_available: bool = False  # state sensors report "error"/"reconnecting" themselves
+
+
+def _source_attributes(controller: NvrController, source_id: int | None) -> dict[str, Any] | None:
+    """Why a source is in its state: the error, and whether its stream itself is paused."""
+    status = controller.statuses.get(source_id) if source_id is not None else None
+    if status is None:
+        return None
+    return {
+        "error": status.error,
+        "stream_paused": status.stream_paused,
+        "stream_note": status.stream_note,
+        "since": status.since.isoformat(),
+    }
 
 
 HUB_SENSORS = (
@@ -51,6 +66,7 @@ SOURCE_SENSORS = (
         device_class=SensorDeviceClass.ENUM,
         options=SOURCE_STATES,
         always_available=True,
+        attrs_fn=_source_attributes,
         value_fn=lambda c, sid: c.source_state(sid) if sid is not None else None,
     ),
     NvrSensorDescription(
@@ -123,6 +139,12 @@ class NvrSensor(NvrEntity, SensorEntity):
         if self.entity_description.always_available:
             return mqtt.is_connected(self.hass)
         return super().available
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Extra detail, for the state sensors."""
+        attrs_fn = self.entity_description.attrs_fn
+        return attrs_fn(self.controller, self.source_id) if attrs_fn else None
 
     @property
     def native_value(self) -> str | int | float | None:

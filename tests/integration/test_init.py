@@ -104,7 +104,9 @@ async def test_a_broken_source_does_not_stop_the_others(
         and controller.bridge.published > 0,
         controller.async_add_listener,
     )
-    assert hass.states.get("sensor.gate_state").state == "error"
+    gate_state = hass.states.get("sensor.gate_state")
+    assert gate_state.state == "error"
+    assert "Cannot connect" in gate_state.attributes["error"]
     assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
     assert hass.states.get("sensor.cam_0_state").state == "running"
     assert "hunter2" not in (controller.statuses[1].error or "")
