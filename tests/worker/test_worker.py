@@ -582,3 +582,27 @@ def test_tls_flags_build_a_tls_client() -> None:
     assert settings.mqtt.port == 8883
     client = make_client(settings)
     assert client._ssl  # paho keeps its TLS flag there; no public accessor
+
+
+def test_pause_survives_a_worker_restart(
+    spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
+) -> None:
+    """The retained status is the worker's memory: restarted, it comes up paused."""
+    worker = _start(spawn_worker, broker, sample_video, subscriber, sources=2)
+    subscriber.wait_for(detection_of("nvr", 1))
+    after = last_seq(subscriber)
+    command(subscriber, "nvr", '{"command": "pause", "source_id": 1}')
+    subscriber.wait_for(
+        status_of("nvr", lambda s: s["sources"]["1"]["paused_by_source"]), 30, after
+    )
+    code, _seconds = worker.stop()
+    assert code == 0
+
+    after = last_seq(subscriber)
+    spawn_worker(*worker_args(broker, sample_video, name="test", sources=2))
+    restored = subscriber.wait_for(status_of("nvr", lambda s: s["reason"] == "restored"), 60, after)
+    assert restored.json()["sources"]["1"]["paused_by_source"] is True
+    assert restored.json()["paused"] is False
+    subscriber.wait_for(detection_of("nvr", 0), 60, after)  # the other source runs
+    fence = barrier(subscriber, "nvr")
+    assert subscriber.count(detection_of("nvr", 1), after=after, before=fence) == 0

@@ -569,6 +569,7 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
         if stop.is_set():
             return 0
         worker.connect()
+        worker.restore_pause()
     except BrokerUnavailableError as err:
         return _fail(EXIT_BROKER, str(err), redact)
     except EngineError as err:

@@ -217,6 +217,51 @@ def remove_worker(settings: WorkerSettings) -> None:
         client.loop_stop()
 
 
+def read_retained_status(settings: WorkerSettings, timeout: float = 3.0) -> dict[str, Any] | None:
+    """Return this worker's last retained status from the broker, or None if there is none.
+
+    Read with a short-lived side client before the engine starts: the retained status is the
+    worker's memory of its pauses across restarts. The broker sends retained messages right
+    after the subscription is granted, so a short grace after SUBACK is enough to know there
+    is none.
+    """
+    client = make_client(settings, will=False, suffix="_restore")  # never takes the worker's
+    topic = control_topic(settings.base_topic, "status")
+    connack: list[Any] = []
+    found: list[bytes] = []
+    granted = threading.Event()
+    arrived = threading.Event()
+
+    def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        connack.append(reason)
+        c.subscribe(topic, 1)
+
+    client.on_connect = on_connect
+    client.on_subscribe = lambda *_args: granted.set()
+
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        if msg.retain:
+            found.append(bytes(msg.payload))
+            arrived.set()
+
+    client.on_message = on_message
+    connect_sync(client, settings.mqtt, lambda: connack[0] if connack else None)
+    client.loop_start()
+    try:
+        if granted.wait(timeout):
+            arrived.wait(0.5)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    if not found:
+        return None
+    try:
+        status = json.loads(found[0])
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) else None
+
+
 # -- the worker -------------------------------------------------------------------------------
 
 
@@ -275,6 +320,34 @@ class Worker:
         """Connect once, synchronously; raise `BrokerUnavailableError` if that fails."""
         connect_sync(self.client, self.settings.mqtt, lambda: self._connack)
         _LOGGER.debug("Connected to the MQTT broker as %s", self.settings.node)
+
+    def restore_pause(self) -> None:
+        """Close the gate where the last retained status says paused, before anything runs.
+
+        A paused camera stays paused across worker restarts (and reboots), as it does across
+        Home Assistant restarts in the integration.
+        """
+        status = read_retained_status(self.settings)
+        if status is None:
+            return
+        paused_sources = [
+            int(sid)
+            for sid, source in (status.get("sources") or {}).items()
+            if isinstance(source, dict)
+            and source.get("paused_by_source") is True
+            and str(sid).isdigit()
+            and int(sid) in self.sources
+        ]
+        if status.get("paused") is True:
+            self.set_paused(True, None, "restored")
+        for source_id in paused_sources:
+            self.set_paused(True, source_id, "restored")
+        if status.get("paused") is True or paused_sources:
+            _LOGGER.info(
+                "Restored the pause from the retained status: global=%s, sources=%s",
+                status.get("paused") is True,
+                paused_sources,
+            )
 
     def start(self) -> None:
         """Start paho's network thread (it reconnects with backoff), then every source."""
