@@ -1,0 +1,1 @@
+"""The demo (scripts/demo) as a person runs it."""
