@@ -324,9 +324,7 @@ def test_browser_pause_switch(socket_enabled: None, tmp_path: Path) -> None:
         state = demo.wait_ready()
         url, entities = state["url"], state["entities"]
         hub = next(e for e in entities if e["hub"] and e["entity_id"].startswith("switch."))
-        snapshot = next(
-            (e for e in entities if re.match(r"image\..*_snapshot$", e["entity_id"])), None
-        )
+        snapshot = next(e for e in entities if re.match(r"image\..*_snapshot$", e["entity_id"]))
 
         with (
             subscribed(demo, ["nvr/#"], "nvr-demo-test-browser") as sub,
@@ -358,18 +356,16 @@ def test_browser_pause_switch(socket_enabled: None, tmp_path: Path) -> None:
                 page.get_by_role("button", name="Log in").click()
                 page.wait_for_url(lambda u: "/auth/" not in u and "auth_callback" not in u)
 
-                # The source's device: its snapshot (when the integration has the image entity).
-                if snapshot is not None:
-                    page.goto(f"{url}/config/devices/device/{snapshot['device_id']}")
-                    page.get_by_text("Snapshot", exact=True).click()
-                    image = page.locator("more-info-image img")
-                    expect(image).to_be_visible()
-                    page.wait_for_function(
-                        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-                    )
-                    width = image.evaluate("img => img.naturalWidth")
-                    assert width > 0
-                    shot("02-source-snapshot")
+                # The source's device: its snapshot, boxes drawn, as a person opens it.
+                page.goto(f"{url}/config/devices/device/{snapshot['device_id']}")
+                page.get_by_text("Snapshot", exact=True).click()
+                image = page.locator("more-info-image img")
+                expect(image).to_be_visible()
+                page.wait_for_function(
+                    "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+                )
+                assert image.evaluate("img => img.naturalWidth") == 640
+                shot("02-source-snapshot")
 
                 # The NVR device page: the pause switch and the state sensor.
                 page.goto(state["device_url"])
