@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,15 @@ def broker(socket_enabled: None) -> Iterator[Broker]:
         yield running
 
 
-@pytest.fixture
-async def mqtt_entry(
-    hass: HomeAssistant, broker: Broker, mock_hass_config: None
+@asynccontextmanager
+async def running_mqtt_entry(
+    hass: HomeAssistant, broker: Broker, *, discovery: bool
 ) -> AsyncIterator[MockConfigEntry]:
-    """Home Assistant's real MQTT integration, connected to the broker."""
+    """Home Assistant's real MQTT integration, connected to the broker, for a block."""
     entry = MockConfigEntry(
         domain="mqtt",
         data={"broker": broker.host, "port": broker.port},
-        options={"birth_message": {}, "discovery": False},
+        options={"birth_message": {}, "discovery": discovery},
         version=1,
         minor_version=2,
     )
@@ -58,6 +59,15 @@ async def mqtt_entry(
     if entry.state.recoverable:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def mqtt_entry(
+    hass: HomeAssistant, broker: Broker, mock_hass_config: None
+) -> AsyncIterator[MockConfigEntry]:
+    """The real MQTT integration with discovery off (the integration publishes its own)."""
+    async with running_mqtt_entry(hass, broker, discovery=False) as entry:
+        yield entry
 
 
 async def wait_until(

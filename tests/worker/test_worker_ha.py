@@ -13,14 +13,13 @@ from pathlib import Path
 import signal
 from typing import Any
 
-from homeassistant.components import mqtt
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from ..integration.conftest import on_mqtt_connection, wait_until
+from ..integration.conftest import running_mqtt_entry, wait_until
 from ..mqtt_helpers import Broker, Subscriber
 from .conftest import WorkerProcess, barrier, detection_of, status_of, worker_args
 
@@ -32,23 +31,8 @@ async def mqtt_discovery_entry(
     hass: HomeAssistant, broker: Broker, mock_hass_config: None
 ) -> AsyncIterator[MockConfigEntry]:
     """Home Assistant's real MQTT integration with discovery on, connected to the broker."""
-    entry = MockConfigEntry(
-        domain="mqtt",
-        data={"broker": broker.host, "port": broker.port},
-        options={"birth_message": {}, "discovery": True},
-        version=1,
-        minor_version=2,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert await mqtt.async_wait_for_mqtt_client(hass)
-    if not mqtt.is_connected(hass):
-        await wait_until(lambda: mqtt.is_connected(hass), on_mqtt_connection(hass))
-    yield entry
-    if entry.state.recoverable:
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
+    async with running_mqtt_entry(hass, broker, discovery=True) as entry:
+        yield entry
 
 
 def on_state_change(hass: HomeAssistant) -> Callable[[Callable[[], None]], Callable[[], None]]:
