@@ -27,6 +27,7 @@ from homeassistant.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
 
@@ -278,6 +279,15 @@ class NvrController:
         )
 
     # -- status and entities --------------------------------------------------------------------
+
+    def hub_device_info(self) -> DeviceInfo:
+        """Return the entry's device, which every source device hangs from."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.entry_id)},
+            name=self.title,
+            manufacturer="nvr_inference",
+            model=f"InferencePipeline ({self.spec.model_id})",
+        )
 
     @callback
     def async_add_listener(self, listener: Callable[[], None]) -> Callable[[], None]:

@@ -25,12 +25,7 @@ class NvrEntity(Entity):
         hub = (DOMAIN, controller.entry_id)
         if source_id is None:
             self._attr_unique_id = f"{controller.unique_prefix}_{key}"
-            self._attr_device_info = DeviceInfo(
-                identifiers={hub},
-                name=controller.title,
-                manufacturer="nvr_inference",
-                model=f"InferencePipeline ({controller.spec.model_id})",
-            )
+            self._attr_device_info = controller.hub_device_info()
         else:
             source = controller.sources[source_id]
             self._attr_unique_id = f"{controller.unique_prefix}_{source_id}_{key}"

@@ -10,6 +10,7 @@ from homeassistant.components import mqtt
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_BASE_TOPIC, DOMAIN
 from .controller import NvrController, async_remove_discovery
@@ -41,6 +42,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
             raise
         raise mapped from err
     entry.runtime_data = NvrRuntimeData(controller=controller)
+    # The hub first: every source device names it as via_device, whatever platform comes first.
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **controller.hub_device_info()
+    )
     entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -8,7 +8,7 @@ from unittest.mock import patch
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache
@@ -32,9 +32,16 @@ pytestmark = pytest.mark.usefixtures("enable_custom_integrations")
 @pytest.mark.usefixtures("mqtt_entry")
 async def test_setup_unload_reload(hass: HomeAssistant, sample_video: Path) -> None:
     entry = make_nvr_entry(hass, sample_video)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    with patch.object(dr, "report_usage", autospec=True) as report_usage:
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    assert report_usage.call_count == 0, report_usage.call_args  # e.g. a via_device not there yet
+    devices = dr.async_get(hass)
+    hub = devices.async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    source = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_0")})
+    assert hub is not None and source is not None
+    assert source.via_device_id == hub.id  # the hub existed before any source device
     first_engine = entry.runtime_data.controller.engine
 
     assert await hass.config_entries.async_reload(entry.entry_id)
