@@ -18,6 +18,7 @@ import json
 import os
 from pathlib import Path
 import re
+import select
 import shutil
 import signal
 import socket
@@ -192,14 +193,20 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 def _terminate(pid: int) -> None:
+    """SIGTERM a process that is not our child, wait for its exit (a pidfd event), else kill."""
     try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        pidfd = os.pidfd_open(pid)
     except ProcessLookupError:
         return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        exited, _, _ = select.select([pidfd], [], [], 10)  # readable when the process exits
+        if not exited:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    finally:
+        os.close(pidfd)
 
 
 @contextmanager
