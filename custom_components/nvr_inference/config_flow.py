@@ -218,15 +218,7 @@ async def async_check_setup(
         spec = parse_detector(
             f"{ROBOFLOW_PREFIX}{model_id}" if detector == DETECTOR_ROBOFLOW else detector
         )
-        configs = [
-            SourceConfig(
-                source_id=source[SOURCE_ID],
-                reference=source[SOURCE_REFERENCE],
-                name=source[SOURCE_NAME],
-                loop=source[SOURCE_LOOP],
-            )
-            for source in sources
-        ]
+        configs = [SourceConfig.from_dict(source) for source in sources]
         await hass.async_add_executor_job(check_setup, configs, spec, api_key, PROBE_TIMEOUT)
     except (PipelineMissingError, FullProfileRequiredError):
         error, placeholders = "inference_missing", {"install": INSTALL_HINT}

@@ -48,10 +48,6 @@ from .const import (
     DETECTOR_ROBOFLOW,
     DOMAIN,
     LOGGER,
-    SOURCE_ID,
-    SOURCE_LOOP,
-    SOURCE_NAME,
-    SOURCE_REFERENCE,
 )
 from .engine.commands import CommandError, CommandName, parse_command
 from .engine.detectors import DetectorSpec, parse_detector
@@ -86,15 +82,7 @@ ORIGIN = {
 
 def sources_from_entry(data: dict[str, Any]) -> list[SourceConfig]:
     """Build source configs from entry data."""
-    return [
-        SourceConfig(
-            source_id=int(s[SOURCE_ID]),
-            reference=s[SOURCE_REFERENCE],
-            name=s.get(SOURCE_NAME) or None,
-            loop=bool(s.get(SOURCE_LOOP, False)),
-        )
-        for s in data[CONF_SOURCES]
-    ]
+    return [SourceConfig.from_dict(s) for s in data[CONF_SOURCES]]
 
 
 def discovery_node(base_topic: str) -> str:

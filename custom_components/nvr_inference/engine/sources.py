@@ -11,9 +11,11 @@ camera in the demo and the tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 import re
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -41,6 +43,16 @@ class SourceConfig:
     reference: str | int
     name: str | None = None
     loop: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SourceConfig:
+        """Build from the stored form `{"source_id", "reference", "name", "loop"}`."""
+        return cls(
+            source_id=int(data["source_id"]),
+            reference=data["reference"],
+            name=data.get("name") or None,
+            loop=bool(data.get("loop", False)),
+        )
 
     @property
     def kind(self) -> SourceKind:
