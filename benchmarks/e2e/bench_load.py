@@ -1,0 +1,185 @@
+"""The integration under load: the fence, the publish path and the event loop, measured.
+
+Run with `benchmarks/run --load` (pytest drives it because Home Assistant needs the harness's
+`hass`; the loop runs without asyncio's debug mode, as in production). Real parts: mosquitto,
+Home Assistant's MQTT client, one InferencePipeline per source on a 30 fps camera (a looping
+file paced in real time), the motion detector, and independent paho clients. Definitions of
+every number are in `benchmarks/harness.py`. Nothing here asserts on time; the fence counts
+(leaked, stale) are asserted, since a benchmark that measured a broken fence must not print.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+import os
+from pathlib import Path
+import threading
+import time
+
+from homeassistant.core import HomeAssistant
+import pytest
+
+from benchmarks.e2e.conftest import LOAD_FPS, LOAD_SIZE
+from benchmarks.harness import (
+    ArrivalCounter,
+    FrameClock,
+    Watcher,
+    drive_cycles,
+    load_result,
+    raw_paho_throughput,
+    raw_probe,
+    summary_ms,
+    write_results,
+)
+from custom_components.nvr_inference.bridge import LoopBridge
+from custom_components.nvr_inference.engine.gate import PauseGate
+from custom_components.nvr_inference.engine.messages import Detection, DetectionMessage
+from tests.integration.conftest import make_nvr_entry, wait_subscriptions
+from tests.mqtt_helpers import Broker
+
+CYCLES = int(os.environ.get("NVR_BENCH_CYCLES", "1000"))
+GRID = [int(n) for n in os.environ.get("NVR_BENCH_SOURCES", "1,4,16").split(",")]
+BURST = 160 * 128  # messages in the throughput run (whole chunks)
+CHUNK = 128  # offered at once, then the next when the loop has published them (< MAX_PENDING)
+
+
+async def _loop_lag(samples: list[float], stop: asyncio.Event, interval: float = 0.05) -> None:
+    """Sleep `interval` again and again; how late each wake-up comes is the loop's lag."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        started = loop.time()
+        await asyncio.sleep(interval)
+        samples.append(loop.time() - started - interval)
+
+
+def _params() -> list[tuple[int, bool]]:
+    """Every grid size on the broker as shipped; 4 sources with Nagle off at the broker too."""
+    return [(n, False) for n in GRID] + [(4, True)]
+
+
+@pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+@pytest.mark.parametrize(
+    ("sources", "broker"),
+    _params(),
+    indirect=["broker"],
+    ids=lambda v: ("nodelay" if v else "default") if isinstance(v, bool) else f"{v}src",
+)
+async def test_fence_under_load(
+    hass: HomeAssistant, broker: Broker, load_video: Path, sources: int
+) -> None:
+    assert not hass.loop.get_debug()
+    clock = FrameClock()
+    with clock.instrument():
+        entry = make_nvr_entry(hass, load_video, sources=sources)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    await wait_subscriptions(hass)
+    run = hass.async_add_executor_job
+    ids = list(range(sources))
+    watcher = await run(Watcher, broker.host, broker.port, "nvr", clock)
+    lag: list[float] = []
+    stop = asyncio.Event()
+    try:
+        await run(watcher.wait_sources, ids)
+        await run(watcher.wait_detections, 10 * sources)
+        monitor = hass.async_create_background_task(_loop_lag(lag, stop), "bench loop lag")
+        with raw_probe(broker.host, broker.port, watcher):
+            cycles = await run(drive_cycles, watcher, ids, CYCLES, 1000 + sources)
+        stop.set()
+        await monitor
+    finally:
+        await run(watcher.close)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    nodelay = bool(getattr(broker, "nodelay", False))
+    result = load_result(
+        watcher,
+        cycles,
+        sources,
+        LOAD_FPS,
+        {
+            "host": "integration",
+            "frame_size": f"{LOAD_SIZE[0]}x{LOAD_SIZE[1]}",
+            "broker_tcp_nodelay": nodelay,
+            "loop_lag": summary_ms(lag),
+        },
+    )
+    write_results("load", f"integration_{sources}src_{'nodelay' if nodelay else 'default'}", result)
+    print("\nLOAD", result)
+    assert result["leaked_after_ack"] == 0, result["leak_examples"]
+    assert result["stale_after_resume"] == 0
+
+
+def _message(frame_id: int) -> DetectionMessage:
+    box = Detection("motion", 0, 0.9, 160.0, 120.0, 40.0, 30.0)
+    return DetectionMessage(
+        source_id=0,
+        frame_id=frame_id,
+        frame_timestamp=datetime.now(UTC),
+        model_id="builtin/motion",
+        image_width=320,
+        image_height=240,
+        detections=(box, box),
+    )
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+@pytest.mark.parametrize("broker", [False], indirect=True, ids=["default"])
+async def test_publish_throughput(hass: HomeAssistant, broker: Broker) -> None:
+    """Sustained detections/s through the bridge and HA's client, vs a raw paho loop."""
+    assert not hass.loop.get_debug()
+    run = hass.async_add_executor_job
+    messages = [_message(i + 1) for i in range(BURST)]
+    payloads = [m.to_json() for m in messages]
+    raw_rate, raw_received = await run(
+        raw_paho_throughput, broker.host, broker.port, payloads, "bench/burst"
+    )
+    published = threading.Condition()
+    done = [0]
+
+    def on_published(_message: DetectionMessage) -> None:
+        done[0] += 1
+        if done[0] % CHUNK == 0:
+            with published:
+                published.notify_all()
+
+    gate = PauseGate([0])
+    bridge = LoopBridge(hass, gate, "nvr", lambda _s: None, on_published)
+    counter = await run(ArrivalCounter, broker.host, broker.port, "nvr/detections/#")
+
+    def offer() -> float:
+        """Offer chunks as fast as the loop takes them (the bridge never has to drop)."""
+        started = time.perf_counter()
+        for first in range(0, BURST, CHUNK):
+            for message in messages[first : first + CHUNK]:
+                bridge.deliver(message)
+            with published:
+                if not published.wait_for(lambda f=first: done[0] >= f + CHUNK, 30):
+                    raise TimeoutError(
+                        f"the loop stopped publishing: {done[0]} published, {bridge.refused}"
+                        f" refused, {bridge.failed} failed, {bridge.dropped} dropped"
+                    )
+        return time.perf_counter() - started
+
+    try:
+        offered_s = await run(offer)
+        await hass.async_block_till_done()  # the last drain and publish tasks
+        await run(counter.wait_count, bridge.published, 60)
+        ha_rate, ha_received = counter.rate(), counter.count
+    finally:
+        bridge.close()
+        await run(counter.close)
+    result = {
+        "messages_offered": BURST,
+        "ha_published_per_s": round(BURST / offered_s),
+        "ha_received": ha_received,
+        "ha_dropped_by_bridge": bridge.dropped,
+        "ha_received_per_s": round(ha_rate),
+        "raw_paho_received": raw_received,
+        "raw_paho_received_per_s": round(raw_rate),
+        "ha_vs_raw": round(ha_rate / raw_rate, 2),
+        "payload_bytes": len(payloads[0]),
+    }
+    write_results("load", "publish_throughput", result)
+    print("\nTHROUGHPUT", result)
