@@ -50,4 +50,6 @@ class NvrEntity(Entity):
     async def async_added_to_hass(self) -> None:
         """Follow the controller's changes."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.controller.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            self.controller.async_add_listener(self.async_write_ha_state, self.source_id)
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest.mock import patch
 
@@ -21,6 +22,7 @@ from syrupy.filters import props
 
 from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
+from custom_components.nvr_inference.engine.messages import DetectionMessage
 from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..mqtt_helpers import free_port
@@ -182,3 +184,30 @@ async def test_mqtt_not_configured_means_not_ready(
     ):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_source_change_rewrites_that_source_entities_only(
+    hass: HomeAssistant, sample_video: Path
+) -> None:
+    """One camera's snapshot must not rewrite every entity of every camera (loop load)."""
+    entry = make_nvr_entry(hass, sample_video, sources=2)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    controller = entry.runtime_data.controller
+    calls: list[str] = []
+    for key in (None, 0, 1):
+        controller.async_add_listener(lambda k=key: calls.append(str(k)), key)
+    # No await below until the last assert: the pipeline's own updates cannot interleave.
+    snapshot_of_0 = DetectionMessage(
+        0, 1, datetime.now(UTC), "builtin/motion", 640, 480, snapshot=b"jpeg"
+    )
+    controller._async_published(snapshot_of_0)  # what the bridge calls
+    assert sorted(calls) == ["0", "None"]
+    calls.clear()
+    controller.async_set_paused(True, 1, "test")
+    assert sorted(calls) == ["1", "None"]
+    calls.clear()
+    controller.async_set_paused(True, None, "test")
+    assert sorted(calls) == ["0", "1", "None"]
+    assert await hass.config_entries.async_unload(entry.entry_id)

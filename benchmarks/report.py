@@ -1,0 +1,102 @@
+"""Print every benchmark's latest numbers as one table, and write them as one JSON file.
+
+`python -m benchmarks.report` reads benchmarks/results/{engine,e2e,load,resources}.json (each
+benchmark writes its own) and writes benchmarks/results/summary.json. `benchmarks/run` calls it
+last, so one command prints everything.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path("benchmarks/results")
+FILES = ("engine", "e2e", "load", "resources")
+
+
+def _load(name: str) -> dict[str, Any]:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _pair(stats: dict[str, Any] | None) -> str:
+    if not stats:
+        return "-"
+    return f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f}"
+
+
+def load_table(load: dict[str, Any]) -> list[str]:
+    """The fence-under-load grid, one row per host x sources x broker setting."""
+    head = (
+        f"{'host':<12}{'src x fps':<10}{'broker':<9}{'cycles':>7}{'leaked':>7}{'stale':>6}"
+        f"{'det/s':>7}  {'pause ack':<13}{'frame->sub':<13}{'hand-off->sub':<14}"
+        f"{'raw paho':<13}{'ratio p50/p99':<14}{'loop lag p50/p99/max':<20}"
+    )
+    rows = [head, "-" * len(head)]
+    runs = [v for k, v in sorted(load.items()) if isinstance(v, dict) and "cycles" in v]
+    runs.sort(key=lambda r: (r["host"], r["broker_tcp_nodelay"], r["sources"]))
+    for r in runs:
+        lag = r.get("loop_lag")
+        lag_text = "-"
+        if lag:
+            lag_text = f"{lag['p50_ms']:.1f} / {lag['p99_ms']:.1f} / {lag['max_ms']:.1f}"
+        rows.append(
+            f"{r['host']:<12}{str(r['sources']) + ' x ' + str(int(r['fps_per_source'])):<10}"
+            f"{'nodelay' if r['broker_tcp_nodelay'] else 'default':<9}{r['cycles']:>7}"
+            f"{r['leaked_after_ack']:>7}{r['stale_after_resume']:>6}"
+            f"{r['detections_per_s_during_cycles']:>7.0f}  {_pair(r['pause_ack']):<13}"
+            f"{_pair(r['capture_to_subscriber']):<13}{_pair(r['handoff_to_subscriber']):<14}"
+            f"{_pair(r['raw_paho_to_subscriber']):<13}"
+            f"{r['handoff_vs_raw_p50']:.2f} / {r['handoff_vs_raw_p99']:.2f}{'':<3}{lag_text:<20}"
+        )
+    rows.append("(latencies in ms, p50 / p99; ratio = hand-off->subscriber over raw paho)")
+    return rows
+
+
+def flat(section: str, values: Any, prefix: str = "") -> list[str]:
+    """Render any other section as `key  value` lines."""
+    lines: list[str] = []
+    if isinstance(values, dict):
+        for key, value in values.items():
+            lines += flat(section, value, f"{prefix}{key}.")
+        return lines
+    shown = f"{values:,.3f}" if isinstance(values, float) else str(values)
+    key = f"{section}.{prefix[:-1]}" if prefix else section
+    return [key.ljust(58) + shown]
+
+
+def main() -> None:
+    """Print the table; write summary.json."""
+    results = {name: _load(name) for name in FILES}
+    summary: dict[str, Any] = {}
+    for name, data in results.items():
+        if not data:
+            continue
+        machine = data.pop("machine", None)
+        if machine:
+            summary["machine"] = machine
+        summary[name] = data
+    if "machine" in summary:
+        m = summary["machine"]
+        print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, Linux {m['kernel']}")
+    for name in FILES:
+        data = summary.get(name)
+        if not data:
+            continue
+        print(f"\n== {name} ==")
+        if name == "load":
+            grid = {k: v for k, v in data.items() if k != "publish_throughput"}
+            print("\n".join(load_table(grid)))
+            if "publish_throughput" in data:
+                print("\n".join(flat("throughput", data["publish_throughput"])))
+            continue
+        for section, values in data.items():
+            print("\n".join(flat(section, values)))
+    out = RESULTS / "summary.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"\n(written to {out})")
+
+
+if __name__ == "__main__":
+    main()
