@@ -26,16 +26,22 @@ def _pair(stats: dict[str, Any] | None) -> str:
     return f"{stats['p50_ms']:.1f} / {stats['p99_ms']:.1f}"
 
 
+def _broker(run: dict[str, Any]) -> str:
+    """The Nagle setting of a run: the broker's, plus `+HA` when HA's socket had it too."""
+    text = "nodelay" if run["broker_tcp_nodelay"] else "default"
+    return text + ("+HA" if run.get("ha_socket_tcp_nodelay") else "")
+
+
 def load_table(load: dict[str, Any]) -> list[str]:
     """The fence-under-load grid, one row per host x sources x broker setting."""
     head = (
-        f"{'host':<12}{'src x fps':<10}{'broker':<9}{'cycles':>7}{'leaked':>7}{'stale':>6}"
+        f"{'host':<12}{'src x fps':<10}{'nagle':<11}{'cycles':>7}{'leaked':>7}{'stale':>6}"
         f"{'det/s':>7}  {'pause ack':<13}{'frame->sub':<13}{'hand-off->sub':<14}"
         f"{'raw paho':<13}{'ratio p50/p99':<14}{'loop lag p50/p99/max':<20}"
     )
     rows = [head, "-" * len(head)]
     runs = [v for k, v in sorted(load.items()) if isinstance(v, dict) and "cycles" in v]
-    runs.sort(key=lambda r: (r["host"], r["broker_tcp_nodelay"], r["sources"]))
+    runs.sort(key=lambda r: (r["host"], _broker(r), r["sources"]))
     for r in runs:
         lag = r.get("loop_lag")
         lag_text = "-"
@@ -43,7 +49,7 @@ def load_table(load: dict[str, Any]) -> list[str]:
             lag_text = f"{lag['p50_ms']:.1f} / {lag['p99_ms']:.1f} / {lag['max_ms']:.1f}"
         rows.append(
             f"{r['host']:<12}{str(r['sources']) + ' x ' + str(int(r['fps_per_source'])):<10}"
-            f"{'nodelay' if r['broker_tcp_nodelay'] else 'default':<9}{r['cycles']:>7}"
+            f"{_broker(r):<11}{r['cycles']:>7}"
             f"{r['leaked_after_ack']:>7}{r['stale_after_resume']:>6}"
             f"{r['detections_per_s_during_cycles']:>7.0f}  {_pair(r['pause_ack']):<13}"
             f"{_pair(r['capture_to_subscriber']):<13}{_pair(r['handoff_to_subscriber']):<14}"

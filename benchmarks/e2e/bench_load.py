@@ -14,9 +14,11 @@ import asyncio
 from datetime import UTC, datetime
 import os
 from pathlib import Path
+import socket
 import threading
 import time
 
+from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.core import HomeAssistant
 import pytest
 
@@ -53,22 +55,36 @@ async def _loop_lag(samples: list[float], stop: asyncio.Event, interval: float =
         samples.append(loop.time() - started - interval)
 
 
-def _params() -> list[tuple[int, bool]]:
-    """Every grid size on the broker as shipped; 4 sources with Nagle off at the broker too."""
-    return [(n, False) for n in GRID] + [(4, True)]
+def _params() -> list[tuple[int, bool, bool]]:
+    """(sources, broker TCP_NODELAY, HA's socket TCP_NODELAY).
+
+    Every grid size on the broker as shipped; then 4 sources with Nagle off at the broker; then
+    also on Home Assistant's own MQTT socket. That last one is set by this benchmark, not by the
+    integration (the socket belongs to the MQTT integration): it measures what an upstream
+    change would buy.
+    """
+    return [(n, False, False) for n in GRID] + [(4, True, False), (4, True, True)]
+
+
+def _nodelay_on_home_assistant_socket(hass: HomeAssistant) -> None:
+    """Turn Nagle off on HA's MQTT client socket (measurement only; see `_params`)."""
+    sock = hass.data[DATA_MQTT].client._mqttc.socket()  # noqa: SLF001
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 @pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 @pytest.mark.parametrize(
-    ("sources", "broker"),
+    ("sources", "broker", "ha_nodelay"),
     _params(),
     indirect=["broker"],
     ids=lambda v: ("nodelay" if v else "default") if isinstance(v, bool) else f"{v}src",
 )
 async def test_fence_under_load(
-    hass: HomeAssistant, broker: Broker, load_video: Path, sources: int
+    hass: HomeAssistant, broker: Broker, load_video: Path, sources: int, ha_nodelay: bool
 ) -> None:
     assert not hass.loop.get_debug()
+    if ha_nodelay:
+        _nodelay_on_home_assistant_socket(hass)
     clock = FrameClock()
     with clock.instrument():
         entry = make_nvr_entry(hass, load_video, sources=sources)
@@ -102,10 +118,12 @@ async def test_fence_under_load(
             "host": "integration",
             "frame_size": f"{LOAD_SIZE[0]}x{LOAD_SIZE[1]}",
             "broker_tcp_nodelay": nodelay,
+            "ha_socket_tcp_nodelay": ha_nodelay,
             "loop_lag": summary_ms(lag),
         },
     )
-    write_results("load", f"integration_{sources}src_{'nodelay' if nodelay else 'default'}", result)
+    setting = ("nodelay" if nodelay else "default") + ("_ha_nodelay" if ha_nodelay else "")
+    write_results("load", f"integration_{sources}src_{setting}", result)
     print("\nLOAD", result)
     assert result["leaked_after_ack"] == 0, result["leak_examples"]
     assert result["stale_after_resume"] == 0
