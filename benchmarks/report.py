@@ -67,7 +67,10 @@ def flat(section: str, values: Any, prefix: str = "") -> list[str]:
         for key, value in values.items():
             lines += flat(section, value, f"{prefix}{key}.")
         return lines
-    shown = f"{values:,.3f}" if isinstance(values, float) else str(values)
+    if isinstance(values, list):
+        shown = f"({len(values)} items, in the JSON)"
+    else:
+        shown = f"{values:,.3f}" if isinstance(values, float) else str(values)
     key = f"{section}.{prefix[:-1]}" if prefix else section
     return [key.ljust(58) + shown]
 
