@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 from pathlib import Path
-import platform
 import random
 import tempfile
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
+from benchmarks.harness import machine_info
 from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.gate import PauseGate
@@ -230,11 +230,7 @@ def main() -> None:
         video = write_sample_video(Path(tmp) / "bench.avi", frames=4 * SAMPLE_FRAMES)
         loop_video = write_sample_video(Path(tmp) / "loop.avi")
         results: dict[str, Any] = {
-            "machine": {
-                "python": platform.python_version(),
-                "cpu": platform.processor() or platform.machine(),
-                "cores": os.cpu_count(),
-            },
+            "machine": machine_info(),
             "gate": bench_gate(),
             "detectors": bench_detectors(),
             "pipeline": bench_pipeline(video, args.repeats),

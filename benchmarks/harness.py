@@ -35,6 +35,7 @@ import os
 from pathlib import Path
 import platform
 import random
+import statistics
 import threading
 import time
 from typing import Any
@@ -454,3 +455,33 @@ def raw_paho_throughput(
         client.disconnect()
         client.loop_stop()
         counter.close()
+
+
+def slope_per_hour(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of `ys` over `xs` (seconds), per hour; NaN with fewer than 2 points."""
+    if len(xs) < 2:
+        return float("nan")
+    return statistics.linear_regression(xs, ys).slope * 3600
+
+
+def growth_summary(samples: Sequence[dict[str, float]], warmup: float) -> dict[str, float]:
+    """RSS and thread growth per hour over samples `{t_s, rss_mb, threads}` after `warmup` s.
+
+    A short run's slope extrapolated to an hour: read it together with first/last/min/max.
+    """
+    kept = [s for s in samples if s["t_s"] > warmup] or list(samples)
+    xs = [s["t_s"] for s in kept]
+    rss = [s["rss_mb"] for s in kept]
+    threads = [float(s["threads"]) for s in kept]
+    return {
+        "samples_used": len(kept),
+        "rss_growth_mb_per_hour": round(slope_per_hour(xs, rss), 2),
+        "rss_first_mb": round(rss[0], 1),
+        "rss_last_mb": round(rss[-1], 1),
+        "rss_min_mb": round(min(rss), 1),
+        "rss_max_mb": round(max(rss), 1),
+        "threads_growth_per_hour": round(slope_per_hour(xs, threads), 2),
+        "threads_first": threads[0],
+        "threads_last": threads[-1],
+        "threads_max": max(threads),
+    }

@@ -1,6 +1,6 @@
 """Print every benchmark's latest numbers as one table, and write them as one JSON file.
 
-`python -m benchmarks.report` reads benchmarks/results/{engine,e2e,load,resources}.json (each
+`python -m benchmarks.report` reads benchmarks/results/{engine,e2e,load,resources,soak}.json (each
 benchmark writes its own) and writes benchmarks/results/summary.json. `benchmarks/run` calls it
 last, so one command prints everything.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path("benchmarks/results")
-FILES = ("engine", "e2e", "load", "resources")
+FILES = ("engine", "e2e", "load", "resources", "soak")
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -336,13 +336,6 @@ def bench_cpu(window: float, tmp: Path) -> tuple[dict[str, Any], dict[str, Any]]
 # -- 2. soak: RSS and threads over time -----------------------------------------------------------
 
 
-def _slope_per_hour(xs: list[float], ys: list[float]) -> float:
-    """Least-squares slope of ys over xs (seconds), per hour."""
-    if len(xs) < 2:
-        return float("nan")
-    return statistics.linear_regression(xs, ys).slope * 3600
-
-
 def bench_soak(
     minutes: float, interval: float, tmp: Path
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -381,13 +374,13 @@ def bench_soak(
         "warmup_dropped_s": round(warmup, 1),
         "samples_used": len(kept),
         "startup_s": round(startup, 2),
-        "rss_growth_mb_per_hour": _slope_per_hour(xs, rss),
+        "rss_growth_mb_per_hour": harness.slope_per_hour(xs, rss),
         "rss_first_mb": rss[0],
         "rss_last_mb": rss[-1],
         "rss_min_mb": min(rss),
         "rss_max_mb": max(rss),
         "rss_at_start_mb": samples[0]["rss_mb"],
-        "threads_growth_per_hour": _slope_per_hour(xs, [float(t) for t in threads]),
+        "threads_growth_per_hour": harness.slope_per_hour(xs, [float(t) for t in threads]),
         "threads_first": threads[0],
         "threads_last": threads[-1],
         "threads_min": min(threads),
