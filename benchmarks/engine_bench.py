@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 import random
 import tempfile
 import threading
 import time
 from typing import Any
-
-os.environ.setdefault("OFFLINE_MODE", "True")
-os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
 from benchmarks.harness import machine_info
 from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector

@@ -45,6 +45,33 @@ import paho.mqtt.client as paho
 from custom_components.nvr_inference.engine.runner import SourceRunner
 
 RESULTS = Path("benchmarks/results")
+LOAD_SIZE = (320, 240)
+"""Frame size of the load runs: a camera's sub-stream. At 640x480, 16 cameras at 30 fps need
+1.7 of 2 cores for the engine alone, and the grid would measure CPU starvation instead."""
+LOAD_FPS = 30.0
+
+
+def connect_client(
+    host: str,
+    port: int,
+    client_id: str,
+    subscriptions: list[tuple[str, int]] | None = None,
+    on_message: Callable[[Any, Any, paho.MQTTMessage], None] | None = None,
+) -> paho.Client:
+    """A paho client (its defaults: no TCP_NODELAY) connected, looping, and subscribed."""
+    subscribed = threading.Event()
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
+    if on_message is not None:
+        client.on_message = on_message
+    if subscriptions:
+        client.on_connect = lambda c, *_: c.subscribe(subscriptions)
+        client.on_subscribe = lambda *_: subscribed.set()
+    client.connect(host, port)
+    client.loop_start()
+    if subscriptions and not subscribed.wait(10):
+        client.loop_stop()
+        raise RuntimeError(f"{client_id} did not subscribe")
+    return client
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -175,15 +202,9 @@ class Watcher:
         self._cond = threading.Condition()
         self._status_topic = f"{base}/control/status"
         self._detections_prefix = f"{base}/detections/"
-        subscribed = threading.Event()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"bench-{base}")
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_: c.subscribe([(f"{base}/#", 1), ("bench/raw/#", 0)])
-        self.client.on_subscribe = lambda *_: subscribed.set()
-        self.client.connect(host, port)
-        self.client.loop_start()
-        if not subscribed.wait(10):
-            raise RuntimeError("the watcher did not subscribe")
+        self.client = connect_client(
+            host, port, f"bench-{base}", [(f"{base}/#", 1), ("bench/raw/#", 0)], self._on_message
+        )
 
     # -- the network thread -------------------------------------------------------------------
 
@@ -287,9 +308,7 @@ def raw_probe(host: str, port: int, watcher: Watcher, rate: float = 30.0) -> Ite
     Its own connection with paho's defaults (no TCP_NODELAY, as Home Assistant's client), QoS 0
     as our detections. The watcher times each message from `publish()` to arrival.
     """
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-raw-probe")
-    client.connect(host, port)
-    client.loop_start()
+    client = connect_client(host, port, "bench-raw-probe")
     stop = threading.Event()
     padding = b"x" * 240  # about a detection message with two objects
 
@@ -398,15 +417,7 @@ class ArrivalCounter:
         self.last = 0.0
         self._target = -1
         self._cond = threading.Condition()
-        subscribed = threading.Event()
-        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-counter")
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_: c.subscribe(topic, 0)
-        self.client.on_subscribe = lambda *_: subscribed.set()
-        self.client.connect(host, port)
-        self.client.loop_start()
-        if not subscribed.wait(10):
-            raise RuntimeError("the counter did not subscribe")
+        self.client = connect_client(host, port, "bench-counter", [(topic, 0)], self._on_message)
 
     def _on_message(self, _client: Any, _userdata: Any, _msg: paho.MQTTMessage) -> None:
         now = time.perf_counter()
@@ -443,9 +454,7 @@ def raw_paho_throughput(
 ) -> tuple[float, int]:
     """Publish `payloads` as fast as a raw paho client can; return (received/s, received)."""
     counter = ArrivalCounter(host, port, topic)
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bench-raw-burst")
-    client.connect(host, port)
-    client.loop_start()
+    client = connect_client(host, port, "bench-raw-burst")
     try:
         for payload in payloads:
             client.publish(topic, payload, qos=0)

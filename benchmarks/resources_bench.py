@@ -35,14 +35,10 @@ from pathlib import Path
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from typing import Any
-
-os.environ.setdefault("OFFLINE_MODE", "True")
-os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 
@@ -52,10 +48,8 @@ from custom_components.nvr_inference.engine.sample_video import (
     write_sample_video,
 )
 from tests.mqtt_helpers import Broker, Received, Subscriber, run_broker
+from tests.worker.conftest import ROOT, WORKER, worker_env
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = [sys.executable, "-m", "custom_components.nvr_inference.engine.cli", "worker"]
-SECRET_ENV = ("NVR_MQTT_PASSWORD", "ROBOFLOW_API_KEY")
 BASE = "nvrbench"
 HD = (1280, 720)
 SOAK_SIZE = (320, 240)
@@ -144,8 +138,7 @@ class WatchedWorker:
         for i, video in enumerate(videos):
             args += ["--source", f"Cam {i}={video}"]
         self.log = logdir / f"{name}.log"
-        env = {k: v for k, v in os.environ.items() if k not in SECRET_ENV}
-        env |= {"OFFLINE_MODE": "True", "DISABLE_VERSION_CHECK": "True", "PYTHONUNBUFFERED": "1"}
+        env = worker_env()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [*WORKER, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT

@@ -11,15 +11,13 @@ sources once more with `set_tcp_nodelay true` on the broker.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 import tempfile
 from typing import Any
 
-os.environ.setdefault("OFFLINE_MODE", "True")
-os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
-
 from benchmarks.harness import (
+    LOAD_FPS,
+    LOAD_SIZE,
     FrameClock,
     Watcher,
     drive_cycles,
@@ -33,9 +31,6 @@ from custom_components.nvr_inference.engine.sample_video import write_sample_vid
 from custom_components.nvr_inference.engine.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, WorkerSettings
 from tests.mqtt_helpers import run_broker
-
-LOAD_SIZE = (320, 240)
-LOAD_FPS = 30.0
 
 
 def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, Any]:

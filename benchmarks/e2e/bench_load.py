@@ -22,8 +22,9 @@ from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.core import HomeAssistant
 import pytest
 
-from benchmarks.e2e.conftest import LOAD_FPS, LOAD_SIZE
 from benchmarks.harness import (
+    LOAD_FPS,
+    LOAD_SIZE,
     ArrivalCounter,
     FrameClock,
     Watcher,
@@ -37,7 +38,7 @@ from benchmarks.harness import (
 from custom_components.nvr_inference.bridge import LoopBridge
 from custom_components.nvr_inference.engine.gate import PauseGate
 from custom_components.nvr_inference.engine.messages import Detection, DetectionMessage
-from tests.integration.conftest import make_nvr_entry, wait_subscriptions
+from tests.integration.conftest import setup_nvr_entry, wait_subscriptions
 from tests.mqtt_helpers import Broker
 
 CYCLES = int(os.environ.get("NVR_BENCH_CYCLES", "1000"))
@@ -87,9 +88,7 @@ async def test_fence_under_load(
         _nodelay_on_home_assistant_socket(hass)
     clock = FrameClock()
     with clock.instrument():
-        entry = make_nvr_entry(hass, load_video, sources=sources)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-        await hass.async_block_till_done()
+        entry = await setup_nvr_entry(hass, load_video, sources=sources)
     await wait_subscriptions(hass)
     run = hass.async_add_executor_job
     ids = list(range(sources))

@@ -18,25 +18,19 @@ import time
 from homeassistant.core import HomeAssistant
 import pytest
 
-from tests.integration.conftest import make_nvr_entry, wait_subscriptions
+from benchmarks.harness import percentile
+from tests.integration.conftest import setup_nvr_entry, wait_subscriptions
 from tests.mqtt_helpers import Broker, Subscriber, is_detection, is_status
 
 CYCLES = int(__import__("os").environ.get("NVR_BENCH_CYCLES", "100"))
 OUT = Path("benchmarks/results/e2e.json")
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 @pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 async def test_pause_ack_latency(
     hass: HomeAssistant, subscriber: Subscriber, sample_video: Path, broker: Broker
 ) -> None:
-    entry = make_nvr_entry(hass, sample_video, sources=2)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=2)
     await wait_subscriptions(hass)
     run = hass.async_add_executor_job
     await run(subscriber.wait_for, is_detection(), 30)
@@ -72,7 +66,7 @@ async def test_pause_ack_latency(
         "broker_tcp_nodelay": nodelay,
         "cycles": CYCLES,
         "ack_ms_p50": round(statistics.median(latencies), 2),
-        "ack_ms_p99": round(_percentile(latencies, 0.99), 2),
+        "ack_ms_p99": round(percentile(latencies, 0.99), 2),
         "ack_ms_max": round(max(latencies), 2),
         "detections_after_ack": leaked,
         "detections_total": subscriber.count(is_detection()),

@@ -18,9 +18,8 @@ from homeassistant.core import HomeAssistant
 import psutil
 import pytest
 
-from benchmarks.e2e.conftest import LOAD_FPS, LOAD_SIZE
-from benchmarks.harness import ArrivalCounter, growth_summary, write_results
-from tests.integration.conftest import make_nvr_entry
+from benchmarks.harness import LOAD_FPS, LOAD_SIZE, ArrivalCounter, growth_summary, write_results
+from tests.integration.conftest import setup_nvr_entry
 from tests.mqtt_helpers import Broker
 
 MINUTES = float(os.environ.get("NVR_SOAK_MINUTES", "10"))
@@ -34,9 +33,7 @@ async def test_soak(hass: HomeAssistant, broker: Broker, load_video: Path) -> No
     assert not hass.loop.get_debug()
     run = hass.async_add_executor_job
     counter = await run(ArrivalCounter, broker.host, broker.port, "nvr/detections/#")
-    entry = make_nvr_entry(hass, load_video, sources=SOURCES)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, load_video, sources=SOURCES)
     bridge = entry.runtime_data.controller.bridge
     process = psutil.Process()
     duration = MINUTES * 60

@@ -5,13 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.harness import LOAD_FPS, LOAD_SIZE
 from custom_components.nvr_inference.engine.sample_video import write_sample_video
 from tests.conftest import long_video, recorder, sample_video  # noqa: F401
 from tests.integration.conftest import mqtt_entry, subscriber  # noqa: F401
 from tests.mqtt_helpers import Broker, run_broker
-
-LOAD_SIZE = (320, 240)
-LOAD_FPS = 30.0
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .engine.commands import CommandError, CommandName, parse_command
+from .engine.commands import CommandError, CommandName, accept_command
 from .engine.detectors import DetectorSpec, parse_detector
 from .engine.discovery import build_discovery, discovery_topic, node_id
 from .engine.gate import PauseGate
@@ -232,28 +232,11 @@ class NvrController:
     @callback
     def _async_command(self, msg: ReceiveMessage) -> None:
         payload = msg.payload if isinstance(msg.payload, (bytes, str)) else str(msg.payload)
-        if not payload:
-            return  # an empty payload is how a retained command gets cleared: not a command
-        result = parse_command(payload)
+        result = accept_command(payload, retained=msg.retain, source_ids=self.sources)
+        if result is None:
+            return
         if isinstance(result, CommandError):
             self._async_reject(result)
-            return
-        if msg.retain:
-            self._async_reject(
-                CommandError(
-                    "retained commands are ignored (they would replay at every start); "
-                    "publish without the retain flag",
-                    result.name.value,
-                )
-            )
-            return
-        if result.source_id is not None and result.source_id not in self.sources:
-            self._async_reject(
-                CommandError(
-                    f"unknown source_id {result.source_id}; known: {sorted(self.sources)}",
-                    str(result.source_id),
-                )
-            )
             return
         if result.name is CommandName.STATUS:
             self._async_publish_status_now()

@@ -8,6 +8,7 @@ from custom_components.nvr_inference.engine.commands import (
     Command,
     CommandError,
     CommandName,
+    accept_command,
     parse_command,
 )
 
@@ -49,3 +50,19 @@ def test_invalid_commands_get_clear_errors(payload: bytes, fragment: str) -> Non
     assert isinstance(result, CommandError)
     assert fragment in result.message
     assert len(result.received) <= 83
+
+
+def test_accept_command_is_one_rule_for_both_hosts() -> None:
+    assert accept_command(b"", retained=True, source_ids={0}) is None  # clearing a retained one
+    assert accept_command(b'{"command": "pause"}', retained=False, source_ids={0}) == Command(
+        CommandName.PAUSE
+    )
+    retained = accept_command(b'{"command": "pause"}', retained=True, source_ids={0})
+    assert isinstance(retained, CommandError)
+    assert "retained commands are ignored" in retained.message
+    unknown = accept_command(
+        b'{"command": "resume", "source_id": 3}', retained=False, source_ids={0, 1}
+    )
+    assert isinstance(unknown, CommandError)
+    assert unknown.message == "unknown source_id 3; known: [0, 1]"
+    assert isinstance(accept_command(b"{", retained=False, source_ids={0}), CommandError)

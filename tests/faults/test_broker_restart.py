@@ -9,8 +9,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from ..integration.conftest import (
-    make_nvr_entry,
     on_mqtt_connection,
+    setup_nvr_entry,
     wait_subscriptions,
     wait_until,
 )
@@ -22,9 +22,7 @@ pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 async def test_nothing_paused_is_sent_after_the_broker_returns(
     hass: HomeAssistant, broker: Broker, sample_video: Path
 ) -> None:
-    entry = make_nvr_entry(hass, sample_video, sources=2)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=2)
     await wait_subscriptions(hass)
     controller = entry.runtime_data.controller
     run = hass.async_add_executor_job

@@ -13,7 +13,7 @@ import random
 from homeassistant.core import HomeAssistant
 import pytest
 
-from ..integration.conftest import make_nvr_entry, wait_subscriptions
+from ..integration.conftest import setup_nvr_entry, wait_subscriptions
 from ..mqtt_helpers import Subscriber
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
@@ -52,9 +52,7 @@ async def test_a_thousand_bad_commands(
     sample_video: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    entry = make_nvr_entry(hass, sample_video, sources=1)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=1)
     await wait_subscriptions(hass)
     controller = entry.runtime_data.controller
     before = controller.gate.snapshot()
@@ -90,9 +88,7 @@ async def test_retained_commands_at_startup_are_refused(
     hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
 ) -> None:
     await hass.async_add_executor_job(subscriber.publish, COMMANDS, b'{"command": "pause"}', True)
-    entry = make_nvr_entry(hass, sample_video, sources=1)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=1)
     refused = await hass.async_add_executor_job(
         subscriber.wait_for, lambda m: m.topic == "nvr/control/error", 30
     )

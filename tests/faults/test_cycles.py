@@ -17,7 +17,7 @@ import pytest
 
 from custom_components.nvr_inference.engine.runner import SourceState
 
-from ..integration.conftest import make_nvr_entry, wait_until
+from ..integration.conftest import setup_nvr_entry, wait_until
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 
@@ -52,9 +52,7 @@ def _pipeline_threads() -> list[threading.Thread]:
 async def test_fifty_reloads_leak_no_thread_and_little_memory(
     hass: HomeAssistant, sample_video: Path
 ) -> None:
-    entry = make_nvr_entry(hass, sample_video, sources=2)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=2)
     process = psutil.Process()
     for _ in range(WARM_UP):  # past the allocator's plateau (see RSS_GROWTH_BOUND_MB)
         assert await hass.config_entries.async_reload(entry.entry_id)
@@ -82,9 +80,7 @@ async def test_fifty_reloads_leak_no_thread_and_little_memory(
 async def test_home_assistant_stop_ends_pipelines_within_five_seconds(
     hass: HomeAssistant, sample_video: Path
 ) -> None:
-    entry = make_nvr_entry(hass, sample_video, sources=4)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=4)
     controller = entry.runtime_data.controller
     await wait_until(
         lambda: all(s.state is SourceState.RUNNING for s in controller.statuses.values())

@@ -144,3 +144,11 @@ def make_nvr_entry(hass: HomeAssistant, video: Path, **kwargs: Any) -> MockConfi
     )
     entry.add_to_hass(hass)
     return entry
+
+
+async def setup_nvr_entry(hass: HomeAssistant, video: Path, **kwargs: Any) -> MockConfigEntry:
+    """Add an nvr_inference entry and set it up; its pipelines are starting on return."""
+    entry = make_nvr_entry(hass, video, **kwargs)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

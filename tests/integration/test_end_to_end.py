@@ -24,15 +24,13 @@ from custom_components.nvr_inference.const import DOMAIN
 from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..mqtt_helpers import Broker, Received, Subscriber, is_detection, is_status
-from .conftest import make_nvr_entry, wait_subscriptions, wait_until
+from .conftest import setup_nvr_entry, wait_subscriptions, wait_until
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
 
 
 async def _setup(hass: HomeAssistant, video: Path, **kwargs: Any) -> Any:
-    entry = make_nvr_entry(hass, video, **kwargs)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, video, **kwargs)
     assert entry.state is ConfigEntryState.LOADED
     await wait_subscriptions(hass)
     return entry

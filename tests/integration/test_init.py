@@ -26,7 +26,7 @@ from custom_components.nvr_inference.engine.messages import DetectionMessage
 from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..mqtt_helpers import free_port
-from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, wait_until
+from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, setup_nvr_entry, wait_until
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations")
 
@@ -191,9 +191,7 @@ async def test_a_source_change_rewrites_that_source_entities_only(
     hass: HomeAssistant, sample_video: Path
 ) -> None:
     """One camera's snapshot must not rewrite every entity of every camera (loop load)."""
-    entry = make_nvr_entry(hass, sample_video, sources=2)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await setup_nvr_entry(hass, sample_video, sources=2)
     controller = entry.runtime_data.controller
     calls: list[str] = []
     for key in (None, 0, 1):

@@ -7,6 +7,7 @@ raises anything else and never changes state: the caller decides what to do with
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 import json
@@ -98,6 +99,34 @@ def parse_command(payload: bytes | str) -> Command | CommandError:
     except vol.MultipleInvalid as err:
         return CommandError(_humanize(err), received)
     return Command(CommandName(valid["command"]), valid.get("source_id"))
+
+
+def accept_command(
+    payload: bytes | str, *, retained: bool, source_ids: Collection[int]
+) -> Command | CommandError | None:
+    """Parse a message from the command topic and check it against what this host runs.
+
+    One rule for both hosts. None for an empty payload: that is how a retained command is
+    cleared, not a command. A retained command is refused (it would replay at every start), and
+    so is a `source_id` the host does not run.
+    """
+    if not payload:
+        return None
+    result = parse_command(payload)
+    if isinstance(result, CommandError):
+        return result
+    if retained:
+        return CommandError(
+            "retained commands are ignored (they would replay at every start); publish without "
+            "the retain flag, and clear the retained one with an empty retained message",
+            result.name.value,
+        )
+    if result.source_id is not None and result.source_id not in source_ids:
+        return CommandError(
+            f"unknown source_id {result.source_id}; known: {sorted(source_ids)}",
+            str(result.source_id),
+        )
+    return result
 
 
 def _humanize(err: vol.MultipleInvalid) -> str:

@@ -39,7 +39,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .commands import Command, CommandError, CommandName, parse_command
+from .commands import Command, CommandError, CommandName, accept_command
 from .detectors import DetectorSpec
 from .discovery import build_discovery, discovery_topic, node_id
 from .errors import EngineError
@@ -415,31 +415,12 @@ class Worker:
 
     def _on_command(self, _client: Any, _userdata: Any, msg: Any) -> None:
         """Validate one command and apply it (on paho's network thread)."""
-        if not msg.payload:
-            # How a retained command is cleared (the refusal below says so): not a command.
+        result = accept_command(msg.payload, retained=msg.retain, source_ids=self.sources)
+        if result is None:
             _LOGGER.debug("Ignored an empty message on the command topic")
             return
-        result = parse_command(msg.payload)
         if isinstance(result, CommandError):
             self._reject(result)
-            return
-        if msg.retain:
-            self._reject(
-                CommandError(
-                    "retained commands are ignored (they would replay at every start); "
-                    "publish without the retain flag, and clear the retained one with an empty "
-                    "retained message",
-                    result.name.value,
-                )
-            )
-            return
-        if result.source_id is not None and result.source_id not in self.sources:
-            self._reject(
-                CommandError(
-                    f"unknown source_id {result.source_id}; known: {sorted(self.sources)}",
-                    str(result.source_id),
-                )
-            )
             return
         self._apply(result)
 
