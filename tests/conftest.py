@@ -42,6 +42,28 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def busy_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Something moves in nearly every frame, at 30 fps (320x240: cheap to decode and detect)."""
+    return write_sample_video(
+        tmp_path_factory.mktemp("video") / "busy.avi", size=(320, 240), fps=30.0, frames=100
+    )
+
+
+class CallbackTransport:
+    """The engine's `Transport`, handing every message to `publish(topic, payload)`."""
+
+    def __init__(self, publish: Callable[[str, Any], object] = lambda _t, _p: None) -> None:
+        self._publish = publish
+        self.connected = True
+        self.retained: dict[str, Any] = {}
+
+    def publish(self, topic: str, payload: Any, *, qos: int, retain: bool) -> object:
+        if retain:
+            self.retained[topic] = payload
+        return self._publish(topic, payload)
+
+
 class Recorder:
     """Collects items from any thread; tests wait on a condition instead of sleeping."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 import shutil
@@ -172,16 +173,22 @@ class Subscriber:
                 )
         return found[0]
 
+    def select(
+        self, predicate: Callable[[Received], bool], after: int = -1, before: int | None = None
+    ) -> list[Received]:
+        """Return matching messages with after < seq < before."""
+        with self._cond:
+            return [
+                m
+                for m in self.messages
+                if m.seq > after and (before is None or m.seq < before) and predicate(m)
+            ]
+
     def count(
         self, predicate: Callable[[Received], bool], after: int = -1, before: int | None = None
     ) -> int:
         """Count matching messages with after < seq < before."""
-        with self._cond:
-            return sum(
-                1
-                for m in self.messages
-                if m.seq > after and (before is None or m.seq < before) and predicate(m)
-            )
+        return len(self.select(predicate, after, before))
 
     def close(self) -> None:
         """Disconnect and stop the network thread."""
@@ -203,3 +210,56 @@ def is_status(predicate: Callable[[dict[str, Any]], bool]) -> Callable[[Received
         return m.topic.endswith("/control/status") and predicate(m.json())
 
     return match
+
+
+@dataclass
+class ResumeCycles:
+    """What an independent client saw over pause/resume cycles (see `resume_cycles`)."""
+
+    cycles: int
+    checked: int  # detection messages that followed a resume's acknowledgement
+    stamped_early: list[str]  # frame_timestamp earlier than the moment the resume was sent
+    during_pause: int  # detection messages between a pause's ack and the resume's ack
+
+
+def resume_cycles(sub: Subscriber, base: str, cycles: int, timeout: float = 30) -> ResumeCycles:
+    """Pause and resume `cycles` times, judging frames by their `frame_timestamp` alone.
+
+    The client notes the wall-clock moment just before it sends each resume. A frame captured
+    before the host handled that resume is refused by the gate; every frame published after
+    the resume's acknowledgement was captured after it, so its `frame_timestamp` (the capture
+    time) must not be earlier than the moment the resume was sent. Each cycle waits for one
+    detection after the resume's acknowledgement, so no cycle is empty.
+
+    Every other cycle sends the resume right behind the pause, without waiting for the pause's
+    acknowledgement: the camera is then caught mid-capture, the case where a timestamp taken
+    before the capture shows.
+    """
+    commands = f"{base}/control/commands"
+    marks: list[tuple[int, int, int, datetime]] = []  # pause ack, resume ack, next, sent
+    for cycle in range(cycles):
+        start = sub.messages[-1].seq if sub.messages else -1
+        sub.publish(commands, '{"command": "pause"}')
+        if cycle % 2:
+            sent = datetime.now(UTC)
+            sub.publish(commands, '{"command": "resume"}')
+        paused = sub.wait_for(
+            is_status(lambda s: s["paused"] is True and s["reason"] == "command"), timeout, start
+        )
+        if not cycle % 2:
+            sent = datetime.now(UTC)
+            sub.publish(commands, '{"command": "resume"}')
+        resumed = sub.wait_for(is_status(lambda s: s["paused"] is False), timeout, paused.seq)
+        first = sub.wait_for(is_detection(), timeout, resumed.seq)
+        marks.append((paused.seq, resumed.seq, first.seq, sent))
+    end = sub.messages[-1].seq + 1
+    checked, early, during = 0, [], 0
+    for index, (paused_seq, resumed_seq, _first, sent) in enumerate(marks):
+        during += sub.count(is_detection(), after=paused_seq, before=resumed_seq)
+        until = marks[index + 1][0] if index + 1 < len(marks) else end
+        for message in sub.select(is_detection(), after=resumed_seq, before=until):
+            checked += 1
+            stamp = datetime.fromisoformat(message.json()["frame_timestamp"])
+            if stamp < sent:
+                early.append(f"{message.topic} {stamp.isoformat()} < resume {sent.isoformat()}")
+    return ResumeCycles(cycles, checked, early, during)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Callable
+import itertools
+import json
+import sys
 import threading
 
 import pytest
@@ -87,36 +92,69 @@ def test_publish_if_open_is_ordered_against_pause() -> None:
     assert published == [1]
 
 
-def test_hammered_from_threads_never_publishes_while_closed() -> None:
+def _hammer(publish_one: Callable[[PauseGate, int, Callable[[], None]], object]) -> list[int]:
+    """Pause and resume while three threads publish; return the violations.
+
+    Every event takes a number from one counter, in the order it happened: each publish, and
+    the two ends of each closed interval (after `pause()` returned, before `resume()` began).
+    A publish numbered inside a closed interval went out after an acknowledged pause. Thread
+    switches are forced every 10 us, so a race has every chance to show.
+    """
     gate = PauseGate([0])
-    believed_closed = threading.Event()
-    violations: list[int] = []
+    order = itertools.count()
+    closed: list[tuple[int, int]] = []
+    published: list[int] = []
     stop = threading.Event()
-    count = [0]
 
     def publisher() -> None:
         frame = 0
         while not stop.is_set():
             frame += 1
             gate.note_captured(0, frame)
-
-            def publish(f: int = frame) -> None:
-                if believed_closed.is_set():
-                    violations.append(f)
-                count[0] += 1
-
-            gate.publish_if_open(0, frame, publish)
+            publish_one(gate, frame, lambda: published.append(next(order)))
 
     threads = [threading.Thread(target=publisher) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for _ in range(2000):
-        gate.pause()
-        believed_closed.set()  # from here on, a publish is a violation
-        believed_closed.clear()  # ... until just before resume starts
-        gate.resume()
-    stop.set()
-    for t in threads:
-        t.join()
-    assert violations == []
-    assert count[0] > 0
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        for t in threads:
+            t.start()
+        # At least 2,000 cycles and 3,000 publishes, however the threads are scheduled.
+        while len(closed) < 2000 or (len(published) < 3000 and len(closed) < 200_000):
+            gate.pause()
+            start = next(order)  # acknowledged: nothing may be published from here...
+            sum(range(2000))  # ...for a moment
+            end = next(order)  # ...to here, where the resume begins
+            gate.resume()
+            closed.append((start, end))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        sys.setswitchinterval(interval)
+    assert len(published) >= 3000  # the publishers were busy throughout
+    starts = [start for start, _end in closed]
+    violations = []
+    for number in published:
+        i = bisect.bisect_right(starts, number) - 1
+        if i >= 0 and closed[i][0] < number < closed[i][1]:
+            violations.append(number)
+    return violations
+
+
+def test_hammered_from_threads_never_publishes_while_closed() -> None:
+    def fenced(gate: PauseGate, frame: int, publish: Callable[[], None]) -> None:
+        gate.publish_if_open(0, frame, publish)
+
+    assert _hammer(fenced) == []
+
+
+def test_the_hammer_catches_the_prototypes_check_then_publish() -> None:
+    """The same hammer on the prototype's check outside the fence leaks: the test can fail."""
+
+    def unfenced(gate: PauseGate, frame: int, publish: Callable[[], None]) -> None:
+        if gate.is_open(0):
+            json.dumps({"frame": frame, "detections": [{"class": "face"}] * 5})  # build a message
+            publish()
+
+    assert len(_hammer(unfenced)) > 0

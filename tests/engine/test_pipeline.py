@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
@@ -27,7 +28,10 @@ from custom_components.nvr_inference.engine.errors import (
     SourceUnavailableError,
 )
 from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.pipeline import full_profile_available
+from custom_components.nvr_inference.engine.pipeline import (
+    full_profile_available,
+    inference_pipeline_class,
+)
 from custom_components.nvr_inference.engine.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.runner import (
     Engine,
@@ -38,7 +42,7 @@ from custom_components.nvr_inference.engine.runner import (
 from custom_components.nvr_inference.engine.sample_video import objects_at
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
-from ..conftest import Recorder
+from ..conftest import CallbackTransport, Recorder
 
 pytestmark = pytest.mark.usefixtures("no_thread_left_behind")
 
@@ -62,7 +66,7 @@ class Harness:
         self.believed_closed: set[int | None] = set()
         self.violations: list[dict[str, Any]] = []
         self.gate = PauseGate([s.source_id for s in sources])
-        self.publisher = FencedPublisher(self.gate, self._publish)
+        self.publisher = FencedPublisher(self.gate, CallbackTransport(self._publish))
         self._delay = publish_delay
         opts = options or RunnerOptions()
         by_index = {0: sources[0].source_id} if len(sources) == 1 else None
@@ -286,7 +290,7 @@ def test_stop_leaves_no_pipeline_thread(sample_video: Path) -> None:
     engine = Engine(
         [SourceConfig(0, str(sample_video), loop=True), SourceConfig(1, str(sample_video))],
         parse_detector("motion"),
-        FencedPublisher(gate, lambda _t, _p: None),
+        FencedPublisher(gate, CallbackTransport()),
         gate=gate,
     )
     engine.start()
@@ -295,6 +299,35 @@ def test_stop_leaves_no_pipeline_thread(sample_video: Path) -> None:
     engine.pause(0)
     engine.stop()
     assert [t for t in threading.enumerate() if t in started] == []
+
+
+def test_a_pipeline_that_fails_to_start_leaves_no_thread(sample_video: Path) -> None:
+    """The control thread starts before the pipeline; a failing start must stop it too."""
+    gate = PauseGate([0, 1])
+    engine = Engine(
+        [SourceConfig(0, str(sample_video), loop=True), SourceConfig(1, str(sample_video))],
+        parse_detector("motion"),
+        FencedPublisher(gate, CallbackTransport()),
+        gate=gate,
+    )
+    pipeline_cls = inference_pipeline_class()
+    calls = 0
+    original = pipeline_cls.start
+
+    def start_then_fail(pipeline: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the second source fails after the first one started
+            raise RuntimeError("no decoder for you")
+        original(pipeline, *args, **kwargs)
+
+    with (
+        patch.object(pipeline_cls, "start", autospec=True, side_effect=start_then_fail),
+        pytest.raises(RuntimeError, match="no decoder"),
+    ):
+        engine.start()
+    assert all(r.status.state is SourceState.STOPPED for r in engine.runners.values())
+    # (no_thread_left_behind fails the test if a control or pipeline thread is still alive)
 
 
 def test_missing_file_is_a_clear_error(harness_factory: Any, tmp_path: Path) -> None:
@@ -334,7 +367,7 @@ def test_roboflow_model_without_the_full_profile(sample_video: Path) -> None:
     engine = Engine(
         [SourceConfig(0, str(sample_video))],
         parse_detector("roboflow:yolov8n-640"),
-        FencedPublisher(gate, lambda _t, _p: None),
+        FencedPublisher(gate, CallbackTransport()),
         gate=gate,
         options=RunnerOptions(api_key="k"),
     )

@@ -24,6 +24,8 @@ from custom_components.nvr_inference.engine.roboflow import (
 from custom_components.nvr_inference.engine.runner import Engine, RunnerOptions
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
+from ..conftest import CallbackTransport
+
 
 def test_roboflow_predictions_become_detections() -> None:
     prediction = {
@@ -113,7 +115,7 @@ def test_model_lookup_offline_is_a_clear_error(sample_video: Path) -> None:
     engine = Engine(
         [SourceConfig(0, str(sample_video))],
         parse_detector("roboflow:yolov8n-640", confidence=0.4),
-        FencedPublisher(gate, lambda _t, _p: None),
+        FencedPublisher(gate, CallbackTransport()),
         gate=gate,
         options=RunnerOptions(api_key="rf_not_a_real_key"),
     )

@@ -15,7 +15,13 @@ from custom_components.nvr_inference.engine.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, WorkerSettings
 
 from ..mqtt_helpers import Broker, Received, Subscriber
-from ..worker.conftest import detection_of, on_topic, retained, status_of
+from ..worker.conftest import (
+    availability,
+    detection_of,
+    is_availability,
+    retained,
+    status_of,
+)
 
 CYCLES = 50
 RSS_GROWTH_BOUND_MB = 32
@@ -41,7 +47,7 @@ PIPELINE_THREADS = (
 )
 
 
-def _settings(broker: Broker, video: Path) -> WorkerSettings:
+def _settings(broker: Broker, video: Path, state_file: Path) -> WorkerSettings:
     """Two looping copies of the sample scene, the motion detector, one stable name."""
     return WorkerSettings(
         name="cycles",
@@ -49,12 +55,13 @@ def _settings(broker: Broker, video: Path) -> WorkerSettings:
         base_topic=BASE,
         sources=tuple(SourceConfig(i, str(video), name=f"Cam {i}", loop=True) for i in (0, 1)),
         detector=parse_detector("motion"),
+        state_file=state_file,
     )
 
 
 def _worker_threads(settings: WorkerSettings) -> list[str]:
     """Threads a worker starts: the pipelines', its status refresher, its paho clients'."""
-    paho = f"paho-mqtt-client-{settings.node}"  # also the `_restore` side client's
+    paho = f"paho-mqtt-client-{settings.node}"  # also the `_start` side client's
     return sorted(
         t.name
         for t in threading.enumerate()
@@ -69,7 +76,7 @@ def _stopped(m: Received) -> bool:
 
 
 def _offline(m: Received) -> bool:
-    return on_topic(f"{BASE}/availability")(m) and m.payload == b"offline"
+    return is_availability(BASE, "offline")(m)
 
 
 def _cycle(
@@ -99,9 +106,9 @@ def _cycle(
 
 
 def test_fifty_worker_cycles_leak_no_thread_and_little_memory(
-    broker: Broker, subscriber: Subscriber, sample_video: Path
+    broker: Broker, subscriber: Subscriber, sample_video: Path, tmp_path: Path
 ) -> None:
-    settings = _settings(broker, sample_video)
+    settings = _settings(broker, sample_video, tmp_path / "state.json")
     process = psutil.Process()
     mark = -1
     for _ in range(WARM_UP):  # past the allocator's plateau (see RSS_GROWTH_BOUND_MB)
@@ -127,5 +134,5 @@ def test_fifty_worker_cycles_leak_no_thread_and_little_memory(
     assert growth < RSS_GROWTH_BOUND_MB, f"median RSS grew {growth:.1f} MB over {CYCLES} cycles"
     # What a consumer connecting now is told: the worker is gone, and stopped on purpose.
     final = retained(broker, [f"{BASE}/availability", f"{BASE}/control/status"])
-    assert final[f"{BASE}/availability"].payload == b"offline"
+    assert availability(final[f"{BASE}/availability"]) == "offline"
     assert final[f"{BASE}/control/status"].json()["state"] == "stopped"

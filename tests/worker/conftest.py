@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+import json
 import os
 from pathlib import Path
 import signal
@@ -87,6 +88,8 @@ def spawn_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     def spawn(*args: str, env: dict[str, str] | None = None, base: str = "nvr") -> WorkerProcess:
         n = len(started)
         out, err = tmp_path / f"worker{n}.out", tmp_path / f"worker{n}.err"
+        # Each test keeps its workers' state files (the pause) to itself.
+        env = {"XDG_STATE_HOME": str(tmp_path / "state"), **(env or {})}
         with out.open("wb") as stdout, err.open("wb") as stderr:
             process = subprocess.Popen(
                 [*WORKER, *args], cwd=ROOT, env=worker_env(env), stdout=stdout, stderr=stderr
@@ -133,6 +136,18 @@ def detection_of(base: str, source_id: int | None = None) -> Callable[[Received]
     if source_id is None:
         return lambda m: m.topic.startswith(prefix)
     return lambda m: m.topic == f"{prefix}{source_id}"
+
+
+def availability(m: Received) -> str | None:
+    """The `state` of an availability message (None when it is not one)."""
+    if not m.topic.endswith("/availability") or not m.payload:
+        return None
+    return str(json.loads(m.payload)["state"])
+
+
+def is_availability(base: str, state: str) -> Callable[[Received], bool]:
+    """Match `<base>/availability` saying `state` (online/offline)."""
+    return lambda m: m.topic == f"{base}/availability" and availability(m) == state
 
 
 def on_topic(topic: str) -> Callable[[Received], bool]:

@@ -36,9 +36,11 @@ from ..mqtt_helpers import Broker, Subscriber, free_port, run_broker
 from .conftest import (
     ROOT,
     WorkerProcess,
+    availability,
     barrier,
     command,
     detection_of,
+    is_availability,
     last_seq,
     on_topic,
     retained,
@@ -93,7 +95,7 @@ def test_detections_flow_with_status_availability_and_discovery(
 
     config = subscriber.wait_for(on_topic(DISCOVERY)).json()
     assert config["dev"]["ids"] == ["nvr_worker_test"]
-    assert config["avty"] == [{"t": "nvr/availability"}]
+    assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
     assert set(config["cmps"]) == {
         "nvr_worker_test_pause",
         "nvr_worker_test_s0_pause",
@@ -105,7 +107,7 @@ def test_detections_flow_with_status_availability_and_discovery(
     assert config["cmps"]["nvr_worker_test_pause"]["command_topic"] == "nvr/control/commands"
 
     found = retained(broker, ["nvr/control/status", DISCOVERY, "nvr/availability"])
-    assert found["nvr/availability"].payload == b"online"
+    assert availability(found["nvr/availability"]) == "online"
     status = found["nvr/control/status"].json()
     assert status["paused"] is False
     assert status["sources"]["0"]["name"] == "Cam 0"
@@ -213,12 +215,12 @@ def test_killed_worker_goes_offline_through_the_last_will(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
     worker = _start(spawn_worker, broker, sample_video, subscriber)
-    online = subscriber.wait_for(lambda m: m.topic == "nvr/availability" and m.payload == b"online")
+    online = subscriber.wait_for(is_availability("nvr", "online"))
     worker.send(signal.SIGKILL)
     worker.process.wait(10)
     offline = subscriber.wait_for(on_topic("nvr/availability"), 30, online.seq)
-    assert offline.payload == b"offline"
-    assert retained(broker, ["nvr/availability"])["nvr/availability"].payload == b"offline"
+    assert json.loads(offline.payload) == json.loads(online.payload) | {"state": "offline"}
+    assert availability(retained(broker, ["nvr/availability"])["nvr/availability"]) == "offline"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -236,7 +238,7 @@ def test_sigterm_stops_cleanly_with_retained_offline_and_stopped(
     assert code == 0
     assert seconds < 10
     found = retained(broker, ["nvr/control/status", "nvr/availability"])
-    assert found["nvr/availability"].payload == b"offline"
+    assert availability(found["nvr/availability"]) == "offline"
     status = found["nvr/control/status"].json()
     assert status["state"] == "stopped"
     assert status["reason"] == "stopped"
@@ -244,20 +246,26 @@ def test_sigterm_stops_cleanly_with_retained_offline_and_stopped(
     assert "Traceback" not in worker.output()
 
 
-def test_worker_comes_back_after_the_broker_restarts(
+def test_worker_comes_back_after_the_broker_restarts_and_keeps_its_pause(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
-    _start(spawn_worker, broker, sample_video, subscriber)
-    subscriber.wait_for(detection_of("nvr", 0))
+    _start(spawn_worker, broker, sample_video, subscriber, sources=2)
+    subscriber.wait_for(detection_of("nvr", 1))
+    after = last_seq(subscriber)
+    command(subscriber, "nvr", '{"command": "pause", "source_id": 1}')
+    subscriber.wait_for(status_of("nvr", lambda s: s["sources"]["1"]["paused"]), 30, after)
+    subscriber.close()
     broker.restart()  # no persistence: every retained message is gone with it
     watcher = Subscriber(broker, ["#"], client_id="nvr-after-restart")
     try:
-        online = watcher.wait_for(
-            lambda m: m.topic == "nvr/availability" and m.payload == b"online", 60
-        )
-        watcher.wait_for(status_of("nvr", lambda s: s["state"] == "running"), 30)
+        online = watcher.wait_for(is_availability("nvr", "online"), 60)
+        status = watcher.wait_for(status_of("nvr", lambda s: s["state"] == "running"), 30)
+        assert status.json()["sources"]["1"]["paused"] is True  # re-announced: still paused
         watcher.wait_for(on_topic(DISCOVERY), 30)
         watcher.wait_for(detection_of("nvr", 0), 30, online.seq)
+        watcher.wait_for(detection_of("nvr", 0), 30, watcher.messages[-1].seq)
+        fence = barrier(watcher, "nvr")
+        assert watcher.count(detection_of("nvr", 1), before=fence) == 0
     finally:
         watcher.close()
 
@@ -299,7 +307,7 @@ def test_remove_clears_the_discovery_config(
     assert cleared.payload == b""
     found = retained(broker, [DISCOVERY, "nvr/availability"])
     assert DISCOVERY not in found
-    assert found["nvr/availability"].payload == b"offline"
+    assert availability(found["nvr/availability"]) == "offline"
 
 
 def _one_line(stderr: str) -> str:
@@ -582,27 +590,3 @@ def test_tls_flags_build_a_tls_client() -> None:
     assert settings.mqtt.port == 8883
     client = make_client(settings)
     assert client._ssl  # paho keeps its TLS flag there; no public accessor
-
-
-def test_pause_survives_a_worker_restart(
-    spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
-) -> None:
-    """The retained status is the worker's memory: restarted, it comes up paused."""
-    worker = _start(spawn_worker, broker, sample_video, subscriber, sources=2)
-    subscriber.wait_for(detection_of("nvr", 1))
-    after = last_seq(subscriber)
-    command(subscriber, "nvr", '{"command": "pause", "source_id": 1}')
-    subscriber.wait_for(
-        status_of("nvr", lambda s: s["sources"]["1"]["paused_by_source"]), 30, after
-    )
-    code, _seconds = worker.stop()
-    assert code == 0
-
-    after = last_seq(subscriber)
-    spawn_worker(*worker_args(broker, sample_video, name="test", sources=2))
-    restored = subscriber.wait_for(status_of("nvr", lambda s: s["reason"] == "restored"), 60, after)
-    assert restored.json()["sources"]["1"]["paused_by_source"] is True
-    assert restored.json()["paused"] is False
-    subscriber.wait_for(detection_of("nvr", 0), 60, after)  # the other source runs
-    fence = barrier(subscriber, "nvr")
-    assert subscriber.count(detection_of("nvr", 1), after=after, before=fence) == 0

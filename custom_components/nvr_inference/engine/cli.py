@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove this worker's discovery config (retained, empty) and mark it offline; exit",
     )
+    general.add_argument(
+        "--state-file",
+        help="where the pause is kept across restarts (default "
+        "$XDG_STATE_HOME/nvr-inference/nvr_worker_<name>.json, ~/.local/state when unset)",
+    )
     general.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS, help="default info")
     worker.set_defaults(run=_run_worker)
 
@@ -170,6 +175,7 @@ _KEYS = {
     "confidence",
     "classes",
     "log_level",
+    "state_file",
 }
 _SECRET_KEYS = {"mqtt_password", "password", "api_key", "roboflow_api_key"}
 
@@ -429,6 +435,7 @@ def resolve_config(args: argparse.Namespace, env: Mapping[str, str]) -> CliConfi
     max_fps = _as_float(pick("max_fps", 0.0), "max_fps")
     if max_fps < 0:
         raise ConfigError(f"max_fps must be >= 0, got {max_fps:g}")
+    state_file = pick("state_file")
     settings = WorkerSettings(
         name=name,
         mqtt=mqtt,
@@ -438,6 +445,7 @@ def resolve_config(args: argparse.Namespace, env: Mapping[str, str]) -> CliConfi
         detector=spec,
         api_key=api_key,
         max_fps=max_fps or None,
+        state_file=Path(_as_str(state_file, "state_file")).expanduser() if state_file else None,
     )
     return CliConfig(settings, log_level, remove=False)
 

@@ -10,7 +10,7 @@ Every detector returns boxes in pixels of the frame it was given, as `Detection`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -44,6 +44,16 @@ class DetectorSpec:
         """Return True for a Roboflow model (needs the full profile and an API key)."""
         return self.name == "roboflow"
 
+    @property
+    def reported_classes(self) -> tuple[str, ...]:
+        """Classes this detector can report: the filter if set, else the built-in's own.
+
+        Empty for a Roboflow model without a class filter (its classes are its own).
+        """
+        if self.classes:
+            return tuple(sorted(self.classes))
+        return BUILTIN_CLASSES.get(self.name, ())
+
     def keeps(self, detection: Detection) -> bool:
         """Apply the confidence threshold and the class filter."""
         return detection.confidence >= self.confidence and (
@@ -71,6 +81,9 @@ def parse_detector(
 
 
 BUILTIN_DETECTORS: tuple[str, ...] = ("motion", "face")
+
+BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {"motion": ("motion",), "face": ("face",)}
+"""Classes each built-in detector reports (per-class occupancy, zone class filters)."""
 
 
 def build_builtin(spec: DetectorSpec) -> Detector:

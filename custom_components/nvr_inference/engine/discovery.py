@@ -1,7 +1,8 @@
 """Home Assistant MQTT discovery payloads (device-based), shared by the integration and worker.
 
 One retained config on `<prefix>/device/<node_id>/config` describes a device and all of its
-components. The integration publishes only what it has no native entity for (object counts and
+components. Built by the control plane from a `DiscoverySpec`, so both hosts announce the same
+way. The integration publishes only what it has no native entity for (object counts and
 per-class occupancy, so any MQTT consumer and dashboard gets them); the worker, which has no
 native entities, also publishes the pause switches and the fps/latency sensors. Occupancy uses
 `expire_after`: a pause stops detection messages, and an occupancy left "on" forever would lie.
@@ -10,14 +11,18 @@ An empty retained payload on the same topic removes everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 import json
 import re
 from typing import Any
 
+from .host import HostInfo
 from .messages import detections_topic
 from .sources import SourceConfig
 from .status import availability_topic, control_topic
+
+DEFAULT_PREFIX = "homeassistant"
 
 OCCUPANCY_EXPIRE_AFTER = 30
 """Seconds without a detection message after which occupancy turns unavailable, not stale."""
@@ -106,6 +111,26 @@ def _status_sensor(node: str, base: str, source: SourceConfig, key: str) -> dict
     }
 
 
+@dataclass(frozen=True, slots=True)
+class DiscoverySpec:
+    """What a host announces: its device, and whether the pause switches come with it.
+
+    The integration has native switches and sensors, so it announces only object counts and
+    occupancy; the worker, which has no other way into Home Assistant, announces everything.
+    """
+
+    node: str
+    device_name: str
+    include_control: bool
+    classes: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def topic(self) -> str:
+        """Return the retained config's topic."""
+        return discovery_topic(self.prefix, self.node)
+
+
 def build_discovery(
     *,
     node: str,
@@ -114,7 +139,7 @@ def build_discovery(
     sources: Iterable[SourceConfig],
     classes: Mapping[int, Iterable[str]],
     include_control: bool,
-    origin: Mapping[str, str],
+    host: HostInfo,
 ) -> dict[str, Any]:
     """Build one device-based discovery config."""
     components: dict[str, Any] = {}
@@ -140,8 +165,8 @@ def build_discovery(
             "mf": "nvr_inference",
             "mdl": "InferencePipeline",
         },
-        "o": dict(origin),
-        "avty": [{"t": availability_topic(base_topic)}],
+        "o": host.origin(),
+        "avty": [{"t": availability_topic(base_topic), "val_tpl": "{{ value_json.state }}"}],
         "cmps": components,
         "qos": 0,
     }

@@ -60,11 +60,20 @@ class PauseGate:
     take no lock (they are the per-frame fast path and are only ever advisory).
     """
 
-    __slots__ = ("_captured", "_listeners", "_lock", "_resume_after", "_running", "_sources")
+    __slots__ = (
+        "_captured",
+        "_closed",
+        "_listeners",
+        "_lock",
+        "_resume_after",
+        "_running",
+        "_sources",
+    )
 
     def __init__(self, source_ids: Iterable[int]) -> None:
         """Create an open gate for the given sources."""
         self._lock = threading.Lock()
+        self._closed = False  # closed for good: the host is stopping
         self._running = threading.Event()
         self._running.set()
         self._sources: dict[int, threading.Event] = {}
@@ -115,7 +124,9 @@ class PauseGate:
         which is why the publisher goes through `publish_if_open`.
         """
         source = self._sources.get(source_id)
-        return source is not None and self._running.is_set() and source.is_set()
+        return (
+            source is not None and self._running.is_set() and source.is_set() and not self._closed
+        )
 
     def note_captured(self, source_id: int, frame_id: int) -> None:
         """Record that the pipeline captured `frame_id` of `source_id` (decoding thread)."""
@@ -129,6 +140,7 @@ class PauseGate:
             and self._running.is_set()
             and source.is_set()
             and frame_id > self._resume_after[source_id]
+            and not self._closed
         )
 
     def publish_if_open(self, source_id: int, frame_id: int, publish: Callable[[], object]) -> bool:
@@ -152,29 +164,61 @@ class PauseGate:
 
     def pause(self, source_id: int | None = None) -> GateSnapshot:
         """Close the gate globally (`None`) or for one source; the fence holds on return."""
-        with self._lock:
-            self._event(source_id).clear()
-            return self._changed()
+        return self.set_paused(True, source_id)
 
     def resume(self, source_id: int | None = None) -> GateSnapshot:
         """Open the gate; frames captured before this call stay refused."""
-        with self._lock:
-            affected = self._sources if source_id is None else (source_id,)
-            for sid in affected:
-                self._resume_after[sid] = self._captured[sid]
-            self._event(source_id).set()
-            return self._changed()
+        return self.set_paused(False, source_id)
 
-    def set_paused(self, paused: bool, source_id: int | None = None) -> GateSnapshot:
-        """Pause or resume, for callers holding a boolean (switches, restored state)."""
-        return self.pause(source_id) if paused else self.resume(source_id)
+    def set_paused(
+        self,
+        paused: bool,
+        source_id: int | None = None,
+        *,
+        then: Callable[[GateSnapshot, GateSnapshot], object] | None = None,
+    ) -> GateSnapshot:
+        """Pause or resume; `then(before, after)` runs inside the fence, after the listeners.
+
+        `then` is where a host acknowledges the change: whatever it hands to MQTT there
+        follows every detection published before the change and precedes every one after it.
+        """
+        with self._lock:
+            before = self._snapshot() if then is not None else None
+            if paused:
+                self._event(source_id).clear()
+            else:
+                self._open(source_id)
+            snap = self._changed()
+            if then is not None and before is not None:
+                then(before, snap)
+            return snap
 
     def snapshot(self) -> GateSnapshot:
         """Return the current state, consistent across sources."""
         with self._lock:
             return self._snapshot()
 
+    def current(self) -> GateSnapshot:
+        """Return the current state; only for code already holding `lock` (inside the fence)."""
+        return self._snapshot()
+
+    def close(self) -> None:
+        """Refuse every frame from now on, for good: the host is stopping. Takes the lock."""
+        with self._lock:
+            self._closed = True
+
+    def close_locked(self) -> None:
+        """`close()` for code already holding `lock`."""
+        self._closed = True
+
     # -- internals ------------------------------------------------------------------------------
+
+    def _open(self, source_id: int | None) -> None:
+        event = self._event(source_id)  # raises for an unknown source before anything changes
+        affected = self._sources if source_id is None else (source_id,)
+        for sid in affected:
+            self._resume_after[sid] = self._captured[sid]
+        event.set()
 
     def _event(self, source_id: int | None) -> threading.Event:
         if source_id is None:

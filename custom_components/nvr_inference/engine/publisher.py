@@ -1,9 +1,10 @@
-"""Publishing detections through the fence, for hosts whose publisher runs on pipeline threads.
+"""Publishing detections through the fence: one rule for both hosts.
 
-The worker publishes from the pipeline's dispatch threads while commands arrive on paho's
-network thread, so publishing and pausing must share a lock: this class holds the gate's lock
-from the check to the hand-off to the MQTT client. (The Home Assistant integration instead does
-both on the event loop; see its bridge module.)
+The gate check, the "one empty message when detections stop" rule and the hand-off to the MQTT
+client happen as one step under the gate's lock, the lock `pause()` takes: once a pause has
+returned, no detection can be handed over. The worker calls this on the pipeline's dispatch
+threads; the integration on Home Assistant's event loop (through its bridge). Detections are
+QoS 0 and dropped while the client is offline: nothing is queued to arrive stale later.
 """
 
 from __future__ import annotations
@@ -12,29 +13,50 @@ from collections.abc import Callable
 
 from .gate import PauseGate
 from .messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
-
-Publish = Callable[[str, str], object]
+from .transport import Transport
 
 
 class FencedPublisher:
     """`deliver` callback for `Engine`: check the gate and publish, as one step."""
 
-    def __init__(self, gate: PauseGate, publish: Publish, base_topic: str = "nvr") -> None:
-        """Publish with `publish(topic, payload)` under `base_topic`."""
+    def __init__(
+        self,
+        gate: PauseGate,
+        transport: Transport,
+        base_topic: str = "nvr",
+        on_published: Callable[[DetectionMessage], None] | None = None,
+    ) -> None:
+        """Publish under `base_topic`; `on_published(message)` follows each publish."""
         self._gate = gate
-        self._publish = publish
+        self._transport = transport
         self._base_topic = base_topic
+        self._on_published = on_published
         self._tracker = DetectionsStoppedTracker()
         self.published = 0
-        self.refused = 0
+        self.refused = 0  # refused by the gate (paused, or captured before a resume)
+        self.offline = 0  # dropped because the client was not connected
+        self.published_by_source: dict[int, int] = {}
 
-    def __call__(self, message: DetectionMessage) -> None:
+    def __call__(self, message: DetectionMessage) -> bool:
         """Publish `message` if, and only if, the gate admits it right now."""
         with self._gate.lock:
             if not self._gate.admits(message.source_id, message.frame_id):
                 self.refused += 1
-                return
+                return False
             if not self._tracker.should_publish(message):
-                return
-            self._publish(detections_topic(self._base_topic, message.source_id), message.to_json())
+                return False
+            if not self._transport.connected:
+                self.offline += 1
+                return False
+            self._transport.publish(
+                detections_topic(self._base_topic, message.source_id),
+                message.to_json(),
+                qos=0,
+                retain=False,
+            )
             self.published += 1
+            sid = message.source_id
+            self.published_by_source[sid] = self.published_by_source.get(sid, 0) + 1
+        if self._on_published is not None:
+            self._on_published(message)
+        return True

@@ -47,7 +47,7 @@ from .sources import SourceConfig, SourceKind, redact_text
 
 _LOGGER = logging.getLogger(__name__)
 
-Deliver = Callable[[DetectionMessage], None]
+Deliver = Callable[[DetectionMessage], object]
 
 
 class SourceState(StrEnum):
@@ -118,6 +118,13 @@ class RunnerOptions:
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
 
 
+SNAPSHOT_INTERVAL = 2.0
+"""Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
+
+
+_CAPTURE_BACKLOG = 256
+"""Capture times kept for frames not yet dispatched, before older ones are pruned."""
+
 _STREAM_RUNNING = "RUNNING"
 _STREAM_PAUSED = frozenset({"PAUSED", "MUTED"})
 
@@ -153,6 +160,9 @@ class SourceRunner:
         self._status = SourceStatus(self.source_id, SourceState.CONNECTING, _now())
         self._status_lock = threading.Lock()
         self._last_snapshot = float("-inf")
+        # frame id -> the moment grab() returned it (decoding thread writes, dispatch reads)
+        self._captured_at: dict[int, datetime] = {}
+        self._captured_lock = threading.Lock()
 
     @property
     def status(self) -> SourceStatus:
@@ -196,7 +206,11 @@ class SourceRunner:
             target=self._control_loop, name=f"nvr-control-{self.source_id}"
         )
         self._control.start()
-        self._pipeline.start(use_main_thread=False)
+        try:
+            self._pipeline.start(use_main_thread=False)
+        except BaseException:
+            self.stop()  # the control thread, and whatever the pipeline did start
+            raise
 
     def stop(self) -> None:
         """Terminate the pipeline and join every thread it and we started."""
@@ -259,7 +273,7 @@ class SourceRunner:
             DetectionMessage(
                 source_id=self.source_id,
                 frame_id=frame.frame_id,
-                frame_timestamp=frame.frame_timestamp,
+                frame_timestamp=self._capture_time(frame),
                 model_id=self.spec.model_id,
                 image_width=int(image.shape[1]),
                 image_height=int(image.shape[0]),
@@ -267,6 +281,24 @@ class SourceRunner:
                 snapshot=self._maybe_snapshot(image, detections),
             )
         )
+
+    def _capture_time(self, frame: Any) -> datetime:
+        """Return when `grab()` returned this frame: the moment it was captured.
+
+        The pipeline's own `frame_timestamp` is taken *before* `grab()` waits for the frame
+        (up to a frame period early on a live source) or derived from a file's mtime; the
+        status update it sends right after `grab()` returns carries the true moment. Entries
+        of frames dropped on the way (a stream's drop-oldest buffer) are pruned here.
+        """
+        frame_id = frame.frame_id
+        with self._captured_lock:
+            moment = self._captured_at.pop(frame_id, None)
+            if len(self._captured_at) > _CAPTURE_BACKLOG:
+                for stale in [fid for fid in self._captured_at if fid < frame_id]:
+                    del self._captured_at[stale]
+        if moment is None:  # not seen (a handler that came late): the pipeline's own stamp
+            moment = frame.frame_timestamp
+        return moment if moment.tzinfo is not None else moment.astimezone(UTC)
 
     def _maybe_snapshot(self, image: Any, detections: tuple[Detection, ...]) -> bytes | None:
         """Render a snapshot when one is due (throttled; frames with detections only)."""
@@ -284,7 +316,10 @@ class SourceRunner:
         event = update.event_type
         payload = update.payload
         if event == "FRAME_CAPTURED":
-            self._gate.note_captured(self.source_id, payload["frame_id"])
+            frame_id = payload["frame_id"]
+            with self._captured_lock:
+                self._captured_at[frame_id] = update.timestamp  # stamped as grab() returned
+            self._gate.note_captured(self.source_id, frame_id)
             return
         if event == "SOURCE_STATE_UPDATE":
             new_state = getattr(payload["new_state"], "value", str(payload["new_state"]))
@@ -415,23 +450,33 @@ class Engine:
         }
         self._unlisten = self.gate.add_listener(self._gate_changed)
         self._started: list[SourceRunner] = []
+        # start() and stop() may run at once on two executor threads (a setup cancelled while
+        # its pipelines start): the lock makes stop() wait for the runner being started, and
+        # the flag keeps start() from starting another one after stop() began.
+        self._lifecycle = threading.Lock()
+        self._stopping = False
 
     def start(self) -> None:
         """Start every source (blocking). On failure, stop what started and re-raise."""
         try:
             for runner in self.runners.values():
-                runner.start()
-                self._started.append(runner)
+                with self._lifecycle:
+                    if self._stopping:
+                        return
+                    self._started.append(runner)  # before start(): a half-started one is stopped
+                    runner.start()
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop every source and join its threads (blocking; idempotent)."""
-        unlisten, self._unlisten = self._unlisten, lambda: None
-        unlisten()
-        while self._started:
-            self._started.pop().stop()
+        """Stop every source and join its threads (blocking; idempotent; any thread)."""
+        self._stopping = True
+        with self._lifecycle:
+            unlisten, self._unlisten = self._unlisten, lambda: None
+            unlisten()
+            while self._started:
+                self._started.pop().stop()
 
     def pause(self, source_id: int | None = None) -> GateSnapshot:
         """Pause one source or all: when this returns, nothing more is published."""

@@ -1,8 +1,9 @@
 """The retained status message on `<base>/control/status`: the pause acknowledgement.
 
-Published after the gate changed (so a subscriber that sees `"paused": true` knows nothing more
-will come), on request (`{"command": "status"}`), and whenever a source's state changes.
-Shared by the integration and the worker so both speak the same contract.
+Published by the control plane after the gate changed (so a subscriber that sees
+`"paused": true` knows nothing more will come), on request (`{"command": "status"}`), whenever
+a source's state changes, periodically (fps and latency), and once more when the host stops
+(`"state": "stopped"`). Every status names its host, so two hosts on one base topic show.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ import json
 from typing import Any
 
 from .gate import GateSnapshot
+from .host import HostInfo
 from .runner import SourceState, SourceStats, SourceStatus
 from .sources import SourceConfig
 
+STOPPED = "stopped"
+
 
 def control_topic(base_topic: str, leaf: str) -> str:
-    """Return `<base>/control/<leaf>` (commands, status, error)."""
+    """Return `<base>/control/<leaf>` (commands, status, error, probe)."""
     return f"{base_topic}/control/{leaf}"
 
 
 def availability_topic(base_topic: str) -> str:
-    """Return the retained `online`/`offline` topic."""
+    """Return the retained availability topic (JSON `state` online/offline, and the host)."""
     return f"{base_topic}/availability"
 
 
@@ -33,7 +37,7 @@ def overall_state(snapshot: GateSnapshot, statuses: Mapping[int, SourceStatus]) 
         return "paused"
     states = {s.state for s in statuses.values()}
     if not states or states == {SourceState.STOPPED}:
-        return "stopped"
+        return STOPPED
     if states <= {SourceState.CONNECTING}:
         return "starting"
     if states <= {SourceState.RUNNING}:
@@ -44,7 +48,7 @@ def overall_state(snapshot: GateSnapshot, statuses: Mapping[int, SourceStatus]) 
 def source_state_word(paused: bool, status: SourceStatus | None) -> str:
     """Return a source's word: paused wins over running; otherwise the runner's state."""
     if status is None:
-        return "stopped"
+        return STOPPED
     if paused and status.state is SourceState.RUNNING:
         return "paused"
     return status.state.value
@@ -52,19 +56,22 @@ def source_state_word(paused: bool, status: SourceStatus | None) -> str:
 
 def build_status(
     *,
+    host: HostInfo,
     snapshot: GateSnapshot,
     sources: Mapping[int, SourceConfig],
     statuses: Mapping[int, SourceStatus],
     stats: Mapping[int, SourceStats],
     changed: datetime,
     reason: str,
+    stopped: bool = False,
+    store_error: str | None = None,
 ) -> dict[str, Any]:
-    """Build the status message (JSON-ready)."""
+    """Build the status message (JSON-ready); `stopped` is the host's last word."""
     per_source: dict[str, Any] = {}
     for source_id, config in sources.items():
-        status = statuses.get(source_id)
+        status = None if stopped else statuses.get(source_id)
         paused = snapshot.effective(source_id) if source_id in snapshot.sources else True
-        stat = stats.get(source_id)
+        stat = None if stopped else stats.get(source_id)
         per_source[str(source_id)] = {
             "name": config.display_name,
             "paused": paused,
@@ -78,13 +85,15 @@ def build_status(
         }
     return {
         "paused": snapshot.paused,
-        "state": overall_state(snapshot, statuses),
+        "state": STOPPED if stopped else overall_state(snapshot, statuses),
         "sources": per_source,
         "changed": changed.astimezone(UTC).isoformat(timespec="milliseconds"),
         "reason": reason,
+        "store_error": store_error,
+        "host": host.as_dict(),
     }
 
 
-def status_json(status: dict[str, Any]) -> str:
-    """Serialise a status message."""
+def status_json(status: Mapping[str, Any]) -> str:
+    """Serialise a status message (or any small JSON body of the control plane)."""
     return json.dumps(status, separators=(",", ":"))

@@ -2,33 +2,27 @@
 
 For every install that cannot host the pipeline inside Home Assistant (Home Assistant OS, the
 container, Python 3.14), and for spreading cameras over several machines behind one broker.
-It publishes what the integration publishes (detections, the retained status, availability)
-and, having no native entities, a discovery config that includes the pause switches and the
-fps/latency sensors.
+The contract itself (commands, the acknowledgement, status, availability, discovery) is the
+engine's `ControlPlane`, the same as in the integration; this module adapts paho to it
+(`PahoTransport`), keeps the pause in a state file (`FilePauseStore`), and owns the process:
+connect, the start checks, the status refresher, and a clean stop.
 
-Threads and the fence. Commands arrive on paho's network thread and go straight to
-`Engine.pause`/`resume`, which take the gate's lock. Detections are published from each
-source's dispatch thread through `FencedPublisher`, which holds that same lock from the gate
-check to `client.publish` (QoS 0, not retained: nothing is queued while the broker is away).
-The retained status, the acknowledgement, is published by a gate listener, which runs under
-the lock right after the change: it follows every detection handed to paho before the pause
-and precedes every one after it. paho writes its outgoing packets in the order they were
-handed to it, so subscribers see that order too. Every other status (on request, on a source
-change, every `status_interval` seconds) is also built and handed to paho under the lock, from
-the snapshot the listener keeps, so a status built before a pause can never be published
-after the acknowledgement and overwrite it.
-
-Nothing ever *waits* on paho while holding the gate lock (paho's network thread may be
-blocked on that lock, delivering a command).
+Threads and the fence. Commands arrive on paho's network thread and go to the control plane,
+which writes the state file, changes the gate and hands the acknowledgement to paho inside the
+gate's lock. Detections are published from each source's dispatch thread through
+`FencedPublisher`, which holds that same lock from the gate check to `client.publish` (QoS 0,
+not retained: nothing is queued while the broker is away). paho writes its outgoing packets in
+the order they were handed to it, so subscribers see that order too. Nothing ever *waits* on
+paho while holding the gate lock (paho's network thread may be blocked on that lock,
+delivering a command).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-import json
 import logging
+import os
 from pathlib import Path
 import socket
 import ssl
@@ -39,47 +33,40 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .commands import Command, CommandError, CommandName, accept_command
+from .control import STATUS_INTERVAL, ControlPlane
 from .detectors import DetectorSpec
-from .discovery import build_discovery, discovery_topic, node_id
+from .discovery import DiscoverySpec, discovery_topic, node_id
 from .errors import EngineError
-from .gate import GateSnapshot
+from .host import HostInfo, HostKind, StartCheck, availability_payload
+from .pause_store import FilePauseStore, PauseState, PauseStoreError
 from .probe import check_setup
 from .publisher import FencedPublisher
 from .ratelimit import RateLimitedLog
-from .runner import Engine, RunnerOptions, SourceState, SourceStatus
+from .runner import Engine, RunnerOptions
 from .sources import SourceConfig
-from .status import availability_topic, build_status, control_topic, status_json
+from .status import availability_topic, control_topic
 
 _LOGGER = logging.getLogger(__name__)
-
-STATUS_INTERVAL = 10.0
-"""Seconds between status refreshes (fps and latency sensors read them)."""
-
-BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {"motion": ("motion",), "face": ("face",)}
-"""Classes the built-in detectors emit (for the per-class occupancy sensors)."""
 
 _PUBLISH_WAIT = 3.0
 """Seconds to wait for the broker to acknowledge each message published while stopping."""
 
-
-def _version() -> str:
-    manifest = Path(__file__).resolve().parent.parent / "manifest.json"
-    try:
-        return str(json.loads(manifest.read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        return "unknown"
-
-
-ORIGIN: Mapping[str, str] = {
-    "name": "nvr_inference worker",
-    "sw": _version(),
-    "url": "https://github.com/nvr-inference/nvr_inference",
-}
+START_CHECK_TIMEOUT = 10.0
+"""Seconds the start check waits for its probe to come back through the broker."""
 
 
 class BrokerUnavailableError(Exception):
     """The broker cannot be reached, or refused us (credentials, TLS)."""
+
+
+class BaseTopicInUseError(EngineError):
+    """Another live host publishes under this worker's base topic."""
+
+
+def default_state_file(name: str) -> Path:
+    """Return where a worker keeps its pause: `$XDG_STATE_HOME/nvr-inference/<node>.json`."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "nvr-inference" / f"{node_id(f'nvr_worker_{name}')}.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +97,22 @@ class WorkerSettings:
     api_key: str | None = field(default=None, repr=False)
     max_fps: float | None = None
     status_interval: float = STATUS_INTERVAL
+    state_file: Path | None = None  # None: default_state_file(name)
 
     @property
     def node(self) -> str:
         """The discovery node id, also the MQTT client id: `nvr_worker_<name>`."""
         return node_id(f"nvr_worker_{self.name}")
+
+    @property
+    def host(self) -> HostInfo:
+        """This worker's identity on the broker: its name on this machine."""
+        return HostInfo(f"worker:{self.node}@{socket.gethostname()}", HostKind.WORKER, self.name)
+
+    @property
+    def pause_file(self) -> Path:
+        """Where the pause is kept."""
+        return self.state_file or default_state_file(self.name)
 
 
 # -- the paho client --------------------------------------------------------------------------
@@ -148,7 +146,12 @@ def make_client(settings: WorkerSettings, *, will: bool = True, suffix: str = ""
         if mqtt.tls_insecure:
             client.tls_insecure_set(True)
     if will:
-        client.will_set(availability_topic(settings.base_topic), "offline", qos=1, retain=True)
+        client.will_set(
+            availability_topic(settings.base_topic),
+            availability_payload(settings.host, online=False),
+            qos=1,
+            retain=True,
+        )
     client.reconnect_delay_set(1, 30)
     client.connect_timeout = mqtt.connect_timeout
     return client
@@ -208,7 +211,12 @@ def remove_worker(settings: WorkerSettings) -> None:
         topic = discovery_topic(settings.discovery_prefix, settings.node)
         _wait_published(client.publish(topic, "", qos=1, retain=True), "the discovery removal")
         _wait_published(
-            client.publish(availability_topic(settings.base_topic), "offline", qos=1, retain=True),
+            client.publish(
+                availability_topic(settings.base_topic),
+                availability_payload(settings.host, online=False),
+                qos=1,
+                retain=True,
+            ),
             "offline",
         )
         _LOGGER.info("Removed the discovery config on %s", topic)
@@ -217,52 +225,57 @@ def remove_worker(settings: WorkerSettings) -> None:
         client.loop_stop()
 
 
-def read_retained_status(settings: WorkerSettings, timeout: float = 3.0) -> dict[str, Any] | None:
-    """Return this worker's last retained status from the broker, or None if there is none.
+def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIMEOUT) -> StartCheck:
+    """Read what the broker retains on the base topic, up to a probe of our own.
 
-    Read with a short-lived side client before the engine starts: the retained status is the
-    worker's memory of its pauses across restarts. The broker sends retained messages right
-    after the subscription is granted, so a short grace after SUBACK is enough to know there
-    is none.
+    A short-lived side client (it never takes the worker's client id) subscribes to the
+    status, availability and probe topics and publishes its probe once subscribed; when the
+    probe is back, every retained message there is has arrived (see `StartCheck`). Returns the
+    check, `complete` False when the probe did not come back within `timeout`.
     """
-    client = make_client(settings, will=False, suffix="_restore")  # never takes the worker's
-    topic = control_topic(settings.base_topic, "status")
+    done = threading.Event()
+    check = StartCheck(settings.base_topic, done.set)
+    client = make_client(settings, will=False, suffix="_start")
     connack: list[Any] = []
-    found: list[bytes] = []
-    granted = threading.Event()
-    arrived = threading.Event()
 
     def on_connect(c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         connack.append(reason)
-        c.subscribe(topic, 1)
+        c.subscribe([(topic, 1) for topic in check.topics])
+
+    def on_subscribe(c: Any, *_args: Any) -> None:
+        c.publish(check.probe_topic, check.probe_payload, qos=1)
 
     client.on_connect = on_connect
-    client.on_subscribe = lambda *_args: granted.set()
-
-    def on_message(_c: Any, _u: Any, msg: Any) -> None:
-        if msg.retain:
-            found.append(bytes(msg.payload))
-            arrived.set()
-
-    client.on_message = on_message
+    client.on_subscribe = on_subscribe
+    client.on_message = lambda _c, _u, msg: check.offer(msg.topic, bytes(msg.payload))
     connect_sync(client, settings.mqtt, lambda: connack[0] if connack else None)
     client.loop_start()
     try:
-        if granted.wait(timeout):
-            arrived.wait(0.5)
+        done.wait(timeout)
     finally:
         client.disconnect()
         client.loop_stop()
-    if not found:
-        return None
-    try:
-        status = json.loads(found[0])
-    except ValueError:
-        return None
-    return status if isinstance(status, dict) else None
+    return check
 
 
 # -- the worker -------------------------------------------------------------------------------
+
+
+class PahoTransport:
+    """The control plane's and publisher's way into paho: hand over, never wait.
+
+    `connected` follows paho's callbacks; it is changed under the gate's lock, so a message is
+    either handed over while connected or dropped (QoS 0 detections are never queued stale).
+    """
+
+    def __init__(self, client: Any) -> None:
+        """Wrap a paho client."""
+        self._client = client
+        self.connected = False
+
+    def publish(self, topic: str, payload: str | bytes, *, qos: int, retain: bool) -> object:
+        """Hand one message to paho (its network thread sends it)."""
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
 
 
 class Worker:
@@ -283,31 +296,41 @@ class Worker:
         self.client.on_connect_fail = self._on_connect_fail
         self.client.message_callback_add(control_topic(self.base, "commands"), self._on_command)
         self.client.message_callback_add(f"{settings.discovery_prefix}/status", self._on_ha_status)
+        self.client.message_callback_add(availability_topic(self.base), self._on_availability)
+        self.transport = PahoTransport(self.client)
         self.engine = Engine(
             settings.sources,
             self.spec,
             lambda message: self.publisher(message),
-            on_status=self._on_source_status,
+            on_status=lambda status: self.plane.source_changed(status),
             options=RunnerOptions(max_fps=settings.max_fps, api_key=settings.api_key),
         )
         self.gate = self.engine.gate
-        self.publisher = FencedPublisher(self.gate, self._publish_detection, self.base)
-        # Guarded by the gate lock: the listener keeps the snapshot current, so status built
-        # under the lock never needs to call back into the gate.
-        self._snapshot: GateSnapshot = self.gate.snapshot()
-        self._connected = False
-        self._closing = False
-        self._changed = datetime.now(UTC)
-        self._reason = "start"
-        self._pending_reason = "command"
-        self._reported: dict[int, tuple[SourceState, str | None, bool]] = {}
-        self._unlisten = self.gate.add_listener(self._on_gate_change)
+        self.publisher = FencedPublisher(self.gate, self.transport, self.base)
+        self.store = FilePauseStore(settings.pause_file)
+        classes = dict.fromkeys(self.sources, self.spec.reported_classes)
+        self.plane = ControlPlane(
+            host=settings.host,
+            base_topic=self.base,
+            sources=self.sources,
+            gate=self.gate,
+            transport=self.transport,
+            store=self.store,
+            stats=lambda: {sid: r.stats for sid, r in self.engine.runners.items()},
+            discovery=DiscoverySpec(
+                node=settings.node,
+                device_name=settings.name,
+                include_control=True,
+                classes=classes,
+                prefix=settings.discovery_prefix,
+            ),
+            logger=_LOGGER,
+        )
         self._connack: Any = None
         self._subscribe_mid: int | None = None
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
         self._started = False
-        self._command_log = RateLimitedLog(_LOGGER)
         self._connection_log = RateLimitedLog(_LOGGER)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -322,32 +345,35 @@ class Worker:
         _LOGGER.debug("Connected to the MQTT broker as %s", self.settings.node)
 
     def restore_pause(self) -> None:
-        """Close the gate where the last retained status says paused, before anything runs.
+        """Check the base topic is ours, then close the gate where the saved pause says.
 
-        A paused camera stays paused across worker restarts (and reboots), as it does across
-        Home Assistant restarts in the integration.
+        Before anything runs, so a paused camera never publishes a frame after a restart. The
+        state file is the memory; the broker's retained status is only a fallback for a worker
+        that has no state file yet. When neither can be read, everything starts paused.
         """
-        status = read_retained_status(self.settings)
-        if status is None:
+        started = time.monotonic()
+        check = check_base_topic(self.settings)
+        foreign = check.verdict(self.settings.host)
+        if foreign is not None:
+            raise BaseTopicInUseError(foreign.describe(self.base))
+        try:
+            saved = self.store.load()
+        except PauseStoreError as err:
+            self.plane.restore(None, error=str(err))
             return
-        paused_sources = [
-            int(sid)
-            for sid, source in (status.get("sources") or {}).items()
-            if isinstance(source, dict)
-            and source.get("paused_by_source") is True
-            and str(sid).isdigit()
-            and int(sid) in self.sources
-        ]
-        if status.get("paused") is True:
-            self.set_paused(True, None, "restored")
-        for source_id in paused_sources:
-            self.set_paused(True, source_id, "restored")
-        if status.get("paused") is True or paused_sources:
-            _LOGGER.info(
-                "Restored the pause from the retained status: global=%s, sources=%s",
-                status.get("paused") is True,
-                paused_sources,
-            )
+        if saved is None:
+            if not check.complete:
+                self.plane.restore(
+                    None,
+                    error=f"no state file yet ({self.store.path}) and the broker did not show "
+                    f"the retained status within {START_CHECK_TIMEOUT:g} s",
+                )
+                return
+            if check.status is not None:
+                saved = PauseState.from_status(check.status, self.sources)
+                _LOGGER.info("No state file yet: the pause comes from the retained status")
+        self.plane.restore(saved)
+        _LOGGER.debug("Start check and restore took %.1f ms", (time.monotonic() - started) * 1e3)
 
     def start(self) -> None:
         """Start paho's network thread (it reconnects with backoff), then every source."""
@@ -368,25 +394,16 @@ class Worker:
         )
 
     def stop(self) -> None:
-        """Stop every source, publish the final status and `offline`, disconnect. Idempotent."""
+        """Refuse every frame, publish `stopped` and `offline`, stop the sources. Idempotent."""
         if self._stop.is_set():
             return
         self._stop.set()
         started = time.monotonic()
-        with self.gate.lock:
-            self._closing = True  # no status while the sources stop one by one: one final
+        final, offline = self.plane.close()
         self.engine.stop()
         if self._refresher is not None:
             self._refresher.join()
             self._refresher = None
-        with self.gate.lock:
-            self._reason = "stopped"
-            self._changed = datetime.now(UTC)
-            final = self._publish_status_locked(state="stopped", force=True)
-            offline = self._publish_locked(
-                availability_topic(self.base), "offline", qos=1, retain=True
-            )
-        self._unlisten()
         _wait_published(final, "the final status")
         _wait_published(offline, "offline")
         self.client.disconnect()
@@ -399,118 +416,27 @@ class Worker:
         while not stop.wait(1.0):
             pass
 
-    # -- the gate's door: commands ------------------------------------------------------------
-
     def set_paused(
         self, paused: bool, source_id: int | None = None, reason: str = "command"
     ) -> None:
-        """Pause or resume; on return the fence holds and the retained ack is with paho."""
-        self._pending_reason = reason
-        if paused:
-            self.engine.pause(source_id)
-        else:
-            self.engine.resume(source_id)
-        target = "every source" if source_id is None else self.sources[source_id].display_name
-        _LOGGER.info("%s %s (%s)", "Paused" if paused else "Resumed", target, reason)
-
-    def _on_command(self, _client: Any, _userdata: Any, msg: Any) -> None:
-        """Validate one command and apply it (on paho's network thread)."""
-        result = accept_command(msg.payload, retained=msg.retain, source_ids=self.sources)
-        if result is None:
-            _LOGGER.debug("Ignored an empty message on the command topic")
-            return
-        if isinstance(result, CommandError):
-            self._reject(result)
-            return
-        self._apply(result)
-
-    def _apply(self, command: Command) -> None:
-        if command.name is CommandName.STATUS:
-            self.publish_status()
-        else:
-            self.set_paused(command.name is CommandName.PAUSE, command.source_id, "command")
-
-    def _reject(self, error: CommandError) -> None:
-        self._command_log.warning(
-            "Ignored a command on %s: %s", control_topic(self.base, "commands"), error.message
-        )
-        with self.gate.lock:
-            self._publish_locked(
-                control_topic(self.base, "error"), status_json(error.as_dict()), qos=1
-            )
-
-    # -- status ------------------------------------------------------------------------------
-
-    def _on_gate_change(self, snapshot: GateSnapshot) -> None:
-        """Gate listener, under the gate lock: the acknowledgement goes to paho right here."""
-        self._snapshot = snapshot
-        self._changed = datetime.now(UTC)
-        self._reason = self._pending_reason
-        self._publish_status_locked()
-
-    def publish_status(self) -> None:
-        """Publish the retained status now (any thread)."""
-        with self.gate.lock:
-            self._publish_status_locked()
-
-    def status_message(self, state: str | None = None) -> dict[str, Any]:
-        """Build the status body (call with the gate lock held)."""
-        message = build_status(
-            snapshot=self._snapshot,
-            sources=self.sources,
-            statuses=self.engine.statuses(),
-            stats={sid: r.stats for sid, r in self.engine.runners.items()},
-            changed=self._changed,
-            reason=self._reason,
-        )
-        if state is not None:
-            message["state"] = state
-        return message
-
-    def _publish_status_locked(self, state: str | None = None, *, force: bool = False) -> Any:
-        if self._closing and not force:
-            return None
-        return self._publish_locked(
-            control_topic(self.base, "status"),
-            status_json(self.status_message(state)),
-            qos=1,
-            retain=True,
-        )
-
-    def _publish_locked(self, topic: str, payload: str, *, qos: int, retain: bool = False) -> Any:
-        """Hand a message to paho (gate lock held). Dropped while offline: never queued stale."""
-        if not self._connected:
-            return None
-        return self.client.publish(topic, payload, qos=qos, retain=retain)
-
-    def _publish_detection(self, topic: str, payload: str) -> None:
-        """FencedPublisher's hand-off, under the gate lock: QoS 0, dropped while offline."""
-        if self._connected:
-            self.client.publish(topic, payload, qos=0, retain=False)
-
-    def _on_source_status(self, status: SourceStatus) -> None:
-        """Pipeline threads: log availability changes, republish the status when it shows."""
-        name = self.sources[status.source_id].display_name
-        key = (status.state, status.error, status.stream_paused)
-        with self.gate.lock:
-            previous = self._reported.get(status.source_id)
-            self._reported[status.source_id] = key
-            if previous == key:
-                return
-            self._publish_status_locked()
-        was_up = previous is not None and previous[0] is SourceState.RUNNING
-        if status.state is SourceState.ERROR:
-            _LOGGER.error("%s failed: %s", name, status.error or "error")
-        elif was_up and not status.available and status.state is not SourceState.STOPPED:
-            _LOGGER.warning("%s is unavailable: %s", name, status.error or status.state.value)
-        elif status.available and (previous is None or not was_up):
-            _LOGGER.info("%s is running", name)
+        """Pause or resume; on return it is saved, the fence holds and the ack is with paho."""
+        self.plane.set_paused(paused, source_id, reason)
 
     def _refresh_loop(self) -> None:
         while not self._stop.wait(self.settings.status_interval):
-            self.publish_status()
+            self.plane.publish_status()
 
     # -- MQTT callbacks (paho's network thread) ---------------------------------------------
+
+    def _on_command(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        self.plane.handle_command(msg.payload, retained=bool(msg.retain))
+
+    def _on_ha_status(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        if msg.payload == b"online":
+            self.plane.publish_discovery()
+
+    def _on_availability(self, _client: Any, _userdata: Any, msg: Any) -> None:
+        self.plane.observe_availability(msg.payload)
 
     def _on_connect(self, client: Any, _userdata: Any, _flags: Any, reason: Any, _p: Any) -> None:
         self._connack = reason
@@ -523,37 +449,32 @@ class Worker:
         except (OSError, AttributeError) as err:
             _LOGGER.debug("Cannot set TCP_NODELAY: %s", err)
         with self.gate.lock:
-            self._connected = True
-            if self._closing:
-                return
-            self._publish_locked(availability_topic(self.base), "online", qos=1, retain=True)
+            self.transport.connected = True
         _rc, mid = client.subscribe(
             [
                 (control_topic(self.base, "commands"), 1),
                 (f"{self.settings.discovery_prefix}/status", 1),
+                (availability_topic(self.base), 1),
             ]
         )
         self._subscribe_mid = mid
 
     def _on_subscribe(self, _client: Any, _userdata: Any, mid: int, _codes: Any, _p: Any) -> None:
-        """Announce the status and discovery once subscribed.
+        """Announce once subscribed.
 
         Done here rather than in `on_connect` because paho re-sends the QoS 1 messages that
         were in flight when the connection dropped right *after* `on_connect` returns; a status
         published now comes after those stale ones and is the one the broker retains.
         """
-        if mid != self._subscribe_mid:
-            return
-        self.publish_status()
-        self.publish_discovery()
+        if mid == self._subscribe_mid:
+            self.plane.announce()
 
     def _on_disconnect(
         self, _client: Any, _userdata: Any, _flags: Any, reason: Any, _p: Any
     ) -> None:
         with self.gate.lock:
-            self._connected = False
-            closing = self._closing
-        if self._started and not closing:
+            self.transport.connected = False
+        if self._started and not self._stop.is_set():
             self._connection_log.warning(
                 "Lost the connection to the MQTT broker (%s); reconnecting", reason
             )
@@ -565,38 +486,6 @@ class Worker:
             self.settings.mqtt.port,
         )
 
-    def _on_ha_status(self, _client: Any, _userdata: Any, msg: Any) -> None:
-        if msg.payload == b"online":
-            self.publish_discovery()
-
-    # -- discovery ---------------------------------------------------------------------------
-
-    def discovery_config(self) -> dict[str, Any]:
-        """Build the device-based discovery config (pause switches included)."""
-        classes: dict[int, Sequence[str]] = {
-            sid: sorted(self.spec.classes)
-            if self.spec.classes
-            else BUILTIN_CLASSES.get(self.spec.name, ())
-            for sid in self.sources
-        }
-        return build_discovery(
-            node=self.settings.node,
-            device_name=self.settings.name,
-            base_topic=self.base,
-            sources=self.sources.values(),
-            classes=classes,
-            include_control=True,
-            origin=ORIGIN,
-        )
-
-    def publish_discovery(self) -> None:
-        """Publish the retained discovery config."""
-        topic = discovery_topic(self.settings.discovery_prefix, self.settings.node)
-        payload = status_json(self.discovery_config())
-        with self.gate.lock:
-            if not self._closing:
-                self._publish_locked(topic, payload, qos=1, retain=True)
-
 
 def describe_settings(settings: WorkerSettings) -> Iterable[str]:
     """Lines for the startup log, without secrets."""
@@ -604,6 +493,7 @@ def describe_settings(settings: WorkerSettings) -> Iterable[str]:
     auth = f" as user {mqtt.username}" if mqtt.username else ""
     tls = " with TLS" if mqtt.tls or mqtt.tls_ca or mqtt.tls_insecure else ""
     yield f"broker {mqtt.host}:{mqtt.port}{auth}{tls}, base topic {settings.base_topic!r}"
+    yield f"pause kept in {settings.pause_file}"
     for source in settings.sources:
         loop = " (loop)" if source.loop else ""
         yield f"source {source.source_id} {source.display_name}: {source.safe_reference}{loop}"

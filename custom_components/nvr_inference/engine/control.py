@@ -1,0 +1,389 @@
+"""The control plane: a host's side of the MQTT contract, written once for both hosts.
+
+The integration and the worker are two hosts of one engine. Each used to implement commands,
+the acknowledgement, the announce, discovery, status logging and the error replies on its own;
+now both hand this class the two things that differ, and keep only their lifecycle:
+
+* a `Transport` (transport.py): a synchronous hand-off to their MQTT client, and whether it is
+  connected;
+* a `PauseStore` (pause_store.py): where the pause is kept on disk.
+
+**A change, in order: persist, gate, acknowledge.** `set_paused` computes the new switch state,
+has the store write it, and only then changes the gate; the retained status (the
+acknowledgement) is handed to the transport inside the same hold of the gate's lock that made
+the change (`PauseGate.set_paused(..., then=...)`). So when a subscriber sees `"paused": true`,
+the pause is on disk and no detection can follow it; when the gate is open, the disk says so
+too. A store that cannot be written does not stop a pause (the error is in the status and the
+log); a store that cannot be *read* starts the host paused (`restore`): it fails closed.
+
+**Threads.** Every method may be called from any thread; everything handed to the transport is
+handed over with the gate's lock held, the lock detections are published under (publisher.py),
+so a status built before a pause can never be published after its acknowledgement. In the
+integration every call comes from Home Assistant's event loop; in the worker from paho's network
+thread (commands), the pipeline threads (source states) and the worker's own threads.
+`set_paused` calls must not overlap across threads (each host has one thread of commands).
+
+Nothing here waits on the broker while holding the lock: the transport only hands over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+import logging
+import threading
+from typing import Any
+
+from .commands import Command, CommandError, CommandName, accept_command
+from .discovery import DiscoverySpec, build_discovery
+from .gate import GateSnapshot, PauseGate, UnknownSourceError
+from .host import Availability, HostInfo, availability_payload, parse_availability
+from .pause_store import PauseState, PauseStore
+from .ratelimit import RateLimitedLog
+from .runner import SourceState, SourceStats, SourceStatus
+from .sources import SourceConfig
+from .status import availability_topic, build_status, control_topic, status_json
+from .transport import Transport
+
+_LOGGER = logging.getLogger(__name__)
+
+STATUS_INTERVAL = 10.0
+"""Seconds between status refreshes (the fps and latency sensors read them)."""
+
+PauseHook = Callable[[frozenset[int]], None]
+"""Called inside the fence with the sources a change has just paused, before the ack."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ControlPlane:
+    """Commands, the pause and its acknowledgement, status, availability and discovery."""
+
+    def __init__(
+        self,
+        *,
+        host: HostInfo,
+        base_topic: str,
+        sources: Mapping[int, SourceConfig],
+        gate: PauseGate,
+        transport: Transport,
+        store: PauseStore,
+        stats: Callable[[], Mapping[int, SourceStats]],
+        discovery: DiscoverySpec | None = None,
+        on_change: Callable[[int | None], None] | None = None,
+        logger: logging.Logger = _LOGGER,
+    ) -> None:
+        """Prepare; nothing is published until `announce()`.
+
+        `on_change(source_id)` follows every change a host may want to show (None: all).
+        """
+        self.host = host
+        self.base_topic = base_topic
+        self.sources = dict(sources)
+        self._gate = gate
+        self._transport = transport
+        self._store = store
+        self._stats = stats
+        self._discovery = discovery
+        self._on_change = on_change or (lambda _source_id: None)
+        self._log = logger
+        self._command_log = RateLimitedLog(logger)
+        self._store_log = RateLimitedLog(logger)
+        self._foreign_log = RateLimitedLog(logger)
+        # Guarded by the gate's lock:
+        self._statuses: dict[int, SourceStatus] = {}
+        self._changed = _now()
+        self._reason = "start"
+        self._store_error: str | None = None
+        self._closing = False
+        self._pause_hooks: list[PauseHook] = []
+        # Guarded by _save_lock: the switch state last handed to the store.
+        self._save_lock = threading.Lock()
+        self._desired = PauseState()
+        self._ever_up: set[int] = set()
+        self.last_error: dict[str, Any] | None = None
+        self.foreign: Availability | None = None  # another host seen on our base topic
+
+    # -- the pause -----------------------------------------------------------------------------
+
+    def restore(self, saved: PauseState | None, *, error: str | None = None) -> None:
+        """Apply the saved pause before any pipeline starts; fail closed when it was unreadable.
+
+        `saved` None with no `error` means nothing was ever saved: everything starts open.
+        """
+        reason = "start" if saved is None else "restored"
+        if error is not None:
+            self._log.error("%s; starting with every source paused until you resume", error)
+            saved, reason = PauseState.closed(), "store_error"
+        state = (saved or PauseState()).limited_to(self.sources)
+        with self._save_lock:
+            self._desired = state
+        with self._gate.lock:
+            self._store_error = error
+            self._reason = reason
+        if state.paused:
+            self._gate.set_paused(True)
+        for source_id in sorted(state.paused_sources):
+            self._gate.set_paused(True, source_id)
+        if state.paused or state.paused_sources:
+            self._log.info(
+                "Restored the pause: global=%s, sources=%s",
+                state.paused,
+                sorted(state.paused_sources),
+            )
+
+    @property
+    def store_error(self) -> str | None:
+        """Why the pause could not be read or saved last time (None: it is on disk)."""
+        return self._store_error
+
+    @property
+    def pause_state(self) -> PauseState:
+        """The switch state last handed to the store (what a restart will restore)."""
+        with self._save_lock:
+            return self._desired
+
+    def set_paused(
+        self,
+        paused: bool,
+        source_id: int | None = None,
+        reason: str = "command",
+        on_done: Callable[[], None] | None = None,
+    ) -> None:
+        """Persist, then pause or resume, then acknowledge; `on_done()` follows the ack.
+
+        With a synchronous store (the worker's file) everything has happened when this
+        returns; with an asynchronous one (Home Assistant's) `on_done` says when.
+        """
+        if source_id is not None and source_id not in self.sources:
+            raise UnknownSourceError(source_id)
+
+        def saved(error: str | None) -> None:
+            self._apply(paused, source_id, reason, error)
+            if on_done is not None:
+                on_done()
+
+        with self._save_lock:
+            self._desired = self._desired.with_change(paused, source_id)
+            self._store.save(self._desired, saved)
+
+    def add_pause_hook(self, hook: PauseHook) -> Callable[[], None]:
+        """Run `hook(newly_paused)` inside the fence before each acknowledgement; unsub."""
+        self._pause_hooks.append(hook)
+        return lambda: self._pause_hooks.remove(hook)
+
+    def _apply(self, paused: bool, source_id: int | None, reason: str, error: str | None) -> None:
+        if error is not None:
+            self._store_log.warning("%s; the pause is applied but a restart may not keep it", error)
+
+        def acknowledge(before: GateSnapshot, after: GateSnapshot) -> None:
+            if error is not None:
+                self._store_error = error
+            elif self._store_error is not None:
+                self._log.info("The pause state is saved again")
+                self._store_error = None
+            self._changed = _now()
+            self._reason = reason
+            newly_paused = frozenset(
+                sid for sid in after.sources if after.effective(sid) and not before.effective(sid)
+            )
+            if newly_paused:
+                for hook in list(self._pause_hooks):
+                    hook(newly_paused)
+            self._publish_status_locked()
+
+        self._gate.set_paused(paused, source_id, then=acknowledge)
+        target = "every source" if source_id is None else self.sources[source_id].display_name
+        self._log.info("%s %s (%s)", "Paused" if paused else "Resumed", target, reason)
+        self._on_change(source_id)
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def handle_command(self, payload: bytes | str, *, retained: bool) -> Command | None:
+        """Validate one message from the command topic and act on it; return what was done."""
+        result = accept_command(payload, retained=retained, source_ids=self.sources)
+        if result is None:
+            self._log.debug("Ignored an empty message on the command topic")
+            return None
+        if isinstance(result, CommandError):
+            self._reject(result)
+            return None
+        if result.name is CommandName.STATUS:
+            self.publish_status()
+        else:
+            self.set_paused(result.name is CommandName.PAUSE, result.source_id, "command")
+        return result
+
+    def _reject(self, error: CommandError) -> None:
+        self.last_error = error.as_dict()
+        self._command_log.warning(
+            "Ignored a command on %s: %s",
+            control_topic(self.base_topic, "commands"),
+            error.message,
+        )
+        with self._gate.lock:
+            self._publish_locked(
+                control_topic(self.base_topic, "error"), status_json(error.as_dict()), qos=1
+            )
+
+    # -- sources -------------------------------------------------------------------------------
+
+    def source_changed(self, status: SourceStatus) -> None:
+        """Record a source's new state: log it once, republish the status when it shows."""
+        sid = status.source_id
+        with self._gate.lock:
+            previous = self._statuses.get(sid)
+            self._statuses[sid] = status
+            if previous is None or (previous.state, previous.error, previous.stream_paused) != (
+                status.state,
+                status.error,
+                status.stream_paused,
+            ):
+                self._publish_status_locked()
+        self._log_availability(previous, status)
+        self._on_change(sid)
+
+    def status_of(self, source_id: int) -> SourceStatus | None:
+        """Return a source's latest state (None before its first)."""
+        return self._statuses.get(source_id)
+
+    def _log_availability(self, previous: SourceStatus | None, status: SourceStatus) -> None:
+        """Log-when-unavailable: once when a source goes down, once when it is back."""
+        name = self.sources[status.source_id].display_name
+        was_up = previous is not None and previous.available
+        failed = status.state is SourceState.ERROR
+        if failed and (previous is None or previous.state is not SourceState.ERROR):
+            self._log.error("%s failed: %s", name, status.error or "error")
+        elif was_up and not status.available and status.state is not SourceState.STOPPED:
+            self._log.warning("%s is unavailable: %s", name, status.error or status.state.value)
+        elif status.available and not was_up:
+            back = status.source_id in self._ever_up
+            self._ever_up.add(status.source_id)
+            self._log.info("%s is %s", name, "available again" if back else "running")
+
+    # -- what goes out -------------------------------------------------------------------------
+
+    def announce(self) -> None:
+        """Availability, status and discovery: at start, after a reconnect, on HA's birth."""
+        with self._gate.lock:
+            if self._closing:
+                return
+            self._publish_locked(
+                availability_topic(self.base_topic),
+                availability_payload(self.host, online=True),
+                qos=1,
+                retain=True,
+            )
+            self._publish_status_locked()
+            self._publish_discovery_locked()
+
+    def publish_status(self) -> None:
+        """Publish the retained status now (on request, and every `STATUS_INTERVAL`)."""
+        with self._gate.lock:
+            self._publish_status_locked()
+
+    def publish_discovery(self) -> None:
+        """Publish the retained discovery config (Home Assistant came online)."""
+        with self._gate.lock:
+            if not self._closing:
+                self._publish_discovery_locked()
+
+    def remove_discovery(self) -> object:
+        """Clear the retained discovery config, so the discovered entities go too."""
+        if self._discovery is None:
+            return None
+        with self._gate.lock:
+            return self._publish_locked(self._discovery.topic, "", qos=1, retain=True)
+
+    def observe_availability(self, payload: bytes | str) -> None:
+        """Watch our availability topic: another live host there is logged (and kept)."""
+        seen = parse_availability(payload) if payload else None
+        if seen is None or seen.host is None or seen.host == self.host.id or not seen.online:
+            return
+        self.foreign = seen
+        self._foreign_log.warning(
+            "Another host (%s) publishes on the MQTT base topic '%s': the two obey each "
+            "other's commands; give one of them its own base topic",
+            seen.host,
+            self.base_topic,
+        )
+        self._on_change(None)
+
+    def status_message(self) -> dict[str, Any]:
+        """Build the status body (diagnostics, tests)."""
+        with self._gate.lock:
+            return self._status_locked()
+
+    def close(self) -> list[object]:
+        """Stop for good: refuse every frame, publish the final `stopped` status and `offline`.
+
+        Returns the transport's handles of those two messages (the worker waits for them).
+        """
+        with self._gate.lock:
+            self._gate.close_locked()
+            self._closing = True
+            self._changed = _now()
+            self._reason = "stopped"
+            final = self._publish_locked(
+                control_topic(self.base_topic, "status"),
+                status_json(self._status_locked(stopped=True)),
+                qos=1,
+                retain=True,
+            )
+            offline = self._publish_locked(
+                availability_topic(self.base_topic),
+                availability_payload(self.host, online=False),
+                qos=1,
+                retain=True,
+            )
+        return [final, offline]
+
+    # -- under the gate's lock -----------------------------------------------------------------
+
+    def _status_locked(self, *, stopped: bool = False) -> dict[str, Any]:
+        return build_status(
+            host=self.host,
+            snapshot=self._gate.current(),
+            sources=self.sources,
+            statuses=self._statuses,
+            stats=self._stats(),
+            changed=self._changed,
+            reason=self._reason,
+            stopped=stopped,
+            store_error=self._store_error,
+        )
+
+    def _publish_status_locked(self) -> object:
+        if self._closing:
+            return None
+        return self._publish_locked(
+            control_topic(self.base_topic, "status"),
+            status_json(self._status_locked()),
+            qos=1,
+            retain=True,
+        )
+
+    def _publish_discovery_locked(self) -> None:
+        spec = self._discovery
+        if spec is None:
+            return
+        config = build_discovery(
+            node=spec.node,
+            device_name=spec.device_name,
+            base_topic=self.base_topic,
+            sources=self.sources.values(),
+            classes=spec.classes,
+            include_control=spec.include_control,
+            host=self.host,
+        )
+        self._publish_locked(spec.topic, status_json(config), qos=1, retain=True)
+
+    def _publish_locked(
+        self, topic: str, payload: str, *, qos: int, retain: bool = False
+    ) -> object:
+        """Hand a message over, or drop it while offline: never queued to arrive stale."""
+        if not self._transport.connected:
+            return None
+        return self._transport.publish(topic, payload, qos=qos, retain=retain)
