@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 _ENTRY_POINTS = frozenset(
-    {"PLATFORMS", "async_remove_entry", "async_setup_entry", "async_unload_entry"}
+    {
+        "PLATFORMS",
+        "async_remove_config_entry_device",
+        "async_remove_entry",
+        "async_setup_entry",
+        "async_unload_entry",
+    }
 )
 
 

@@ -14,7 +14,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_API_KEY, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
@@ -64,11 +64,15 @@ from .engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
+from .engine.host import HostInfo, HostKind
 from .engine.probe import check_setup
-from .engine.sources import SourceConfig
+from .engine.sources import SourceConfig, redact_url
+from .hass_mqtt import async_check_base_topic
 
 CONF_LOOP: Final = "loop"
 DEFAULT_NAME: Final = "NVR"
+NEW_ENTRY_HOST: Final = HostInfo("ha:new-entry", HostKind.INTEGRATION, "new entry")
+"""Who a new entry would be: any live host already on the base topic is another one."""
 
 INSTALL_HINT: Final = (
     "Install the pipeline packages into Home Assistant's Python (README, 'Embedded mode') "
@@ -150,15 +154,22 @@ def parse_sources(
     ]
     ids: list[int | None] = [None] * len(lines)
     unused = list(existing)
-    for match_name in (True, False):
+    # Name and reference first, then reference only, then name and the same URL with other
+    # credentials (a changed password keeps the camera's id). The form shows a saved URL
+    # without its password; that form, unchanged, means "keep the saved one".
+    for match_name, any_credentials in ((True, False), (False, False), (True, True)):
         for index, (name, reference) in enumerate(lines):
             if ids[index] is not None:
                 continue
             for source in unused:
-                if source[SOURCE_REFERENCE] == reference and (
-                    not match_name or source[SOURCE_NAME] == name
-                ):
+                stored = str(source[SOURCE_REFERENCE])
+                same = reference in (stored, redact_url(stored)) or (
+                    any_credentials and redact_url(reference) == redact_url(stored)
+                )
+                if same and (not match_name or source[SOURCE_NAME] == name):
                     ids[index] = source[SOURCE_ID]
+                    if reference == redact_url(stored):
+                        lines[index] = (name, stored)
                     unused.remove(source)
                     break
     next_id = max((int(source[SOURCE_ID]) for source in existing), default=-1) + 1
@@ -180,13 +191,16 @@ def parse_sources(
 
 
 def format_sources(sources: Sequence[Mapping[str, Any]]) -> str:
-    """Write source dicts back as the lines `parse_sources` reads."""
-    return "\n".join(
-        f"{source[SOURCE_NAME]} = {source[SOURCE_REFERENCE]}"
-        if source[SOURCE_NAME]
-        else str(source[SOURCE_REFERENCE])
-        for source in sources
-    )
+    """Write source dicts back as the lines `parse_sources` reads, passwords left out.
+
+    A saved RTSP password is never sent back to the browser: the line shows `***@host`, and
+    `parse_sources` reads an unchanged line as "keep the saved URL".
+    """
+    lines = []
+    for source in sources:
+        reference = redact_url(str(source[SOURCE_REFERENCE]))
+        lines.append(f"{source[SOURCE_NAME]} = {reference}" if source[SOURCE_NAME] else reference)
+    return "\n".join(lines)
 
 
 def valid_topic(topic: str) -> bool:
@@ -268,6 +282,11 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 await self.async_set_unique_id(base_topic)
                 self._abort_if_unique_id_configured()
+                foreign = await async_check_base_topic(self.hass, base_topic, NEW_ENTRY_HOST)
+                if foreign is not None:
+                    errors[CONF_BASE_TOPIC] = "base_topic_in_use"
+                    placeholders = {"owner": f"{foreign.name} ({foreign.kind})"}
+            if not errors:
                 self._user_input = user_input
                 self._data = {
                     CONF_NAME: user_input[CONF_NAME].strip() or DEFAULT_NAME,
@@ -410,8 +429,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class NvrInferenceOptionsFlow(OptionsFlow):
-    """Detection options: confidence, rate, class filter, MQTT discovery."""
+class NvrInferenceOptionsFlow(OptionsFlowWithReload):
+    """Detection options: confidence, rate, class filter, MQTT discovery (saving reloads)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and save the options (the entry reloads when they change)."""

@@ -35,13 +35,6 @@ DETECTORS: Final = (DETECTOR_MOTION, DETECTOR_FACE, DETECTOR_ROBOFLOW)
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5
 DEFAULT_MAX_FPS: Final = 5.0
-DEFAULT_DISCOVERY_PREFIX: Final = "homeassistant"
 
 PROBE_TIMEOUT: Final = 15.0
 """Seconds the config flow waits for a source to give its first frame."""
-
-# Classes each built-in detector can report (for per-class occupancy discovery).
-BUILTIN_CLASSES: Final[dict[str, tuple[str, ...]]] = {
-    DETECTOR_MOTION: ("motion",),
-    DETECTOR_FACE: ("face",),
-}

@@ -24,15 +24,19 @@ async def async_get_config_entry_diagnostics(
         {**s, SOURCE_REFERENCE: redact_url(str(s[SOURCE_REFERENCE]))} for s in data[CONF_SOURCES]
     ]
     controller = entry.runtime_data.controller
-    bridge = controller.bridge
+    publisher = controller.publisher
+    plane = controller.plane
+    saved = plane.pause_state
     return {
         "entry": {"title": entry.title, "data": data, "options": dict(entry.options)},
         "status": controller.status_message() | {"changed": "redacted-time"},
-        "bridge": {
-            "published": bridge.published,
-            "refused_by_gate": bridge.refused,
-            "dropped_backlog": bridge.dropped,
-            "failed": bridge.failed,
+        "saved_pause": {"paused": saved.paused, "paused_sources": sorted(saved.paused_sources)},
+        "publishing": {
+            "published": publisher.published,
+            "refused_by_gate": publisher.refused,
+            "dropped_offline": publisher.offline,
+            "dropped_backlog": controller.bridge.dropped,
         },
-        "last_command_error": controller.last_error,
+        "last_command_error": plane.last_error,
+        "other_host_on_base_topic": plane.foreign.host if plane.foreign else None,
     }

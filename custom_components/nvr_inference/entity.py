@@ -44,7 +44,7 @@ class NvrEntity(Entity):
             return False
         if self.source_id is None:
             return True
-        status = self.controller.statuses.get(self.source_id)
+        status = self.controller.status_of(self.source_id)
         return status is not None and status.available
 
     async def async_added_to_hass(self) -> None:

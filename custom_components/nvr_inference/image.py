@@ -28,7 +28,12 @@ async def async_setup_entry(
 
 
 class SnapshotImage(NvrEntity, ImageEntity):
-    """The latest detection snapshot; none new while the source is paused (same fence)."""
+    """The latest detection snapshot, captured after the last resume (same fence).
+
+    A pause drops the snapshot, so a paused camera's picture is unavailable rather than a
+    frame from before the pause shown as current; the first frame with detections after the
+    resume brings a new one.
+    """
 
     _attr_translation_key = "snapshot"
     _attr_content_type = "image/jpeg"
@@ -45,7 +50,7 @@ class SnapshotImage(NvrEntity, ImageEntity):
 
     @property
     def image_last_updated(self) -> datetime | None:
-        """When the snapshot was taken (Home Assistant refreshes the picture when it changes)."""
+        """When the snapshot's frame was captured (the picture refreshes when it changes)."""
         snap = self._snapshot()
         return snap[1] if snap else None
 

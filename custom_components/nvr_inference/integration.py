@@ -1,4 +1,4 @@
-"""Home Assistant's entry points: set up, unload and remove a config entry.
+"""Home Assistant's entry points: set up, unload and remove a config entry, remove a device.
 
 Re-exported lazily by the package's `__init__.py`, so that importing the engine (the
 standalone worker does) never needs Home Assistant.
@@ -7,13 +7,14 @@ standalone worker does) never needs Home Assistant.
 from __future__ import annotations
 
 from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_BASE_TOPIC, DOMAIN
-from .controller import NvrController, async_remove_discovery
+from .controller import BaseTopicInUseError, NvrController, async_remove_discovery
 from .data import NvrConfigEntry, NvrRuntimeData
 from .engine.errors import (
     EngineError,
@@ -21,6 +22,7 @@ from .engine.errors import (
     InvalidApiKeyError,
     PipelineMissingError,
 )
+from .storage import HassPauseStore
 
 PLATFORMS: list[Platform] = [Platform.IMAGE, Platform.SENSOR, Platform.SWITCH]
 
@@ -42,23 +44,41 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
             raise
         raise mapped from err
     entry.runtime_data = NvrRuntimeData(controller=controller)
-    # The hub first: every source device names it as via_device, whatever platform comes first.
-    dr.async_get(hass).async_get_or_create(
-        config_entry_id=entry.entry_id, **controller.hub_device_info()
-    )
-    entry.async_on_unload(entry.add_update_listener(_async_reload_on_update))
+    _register_devices(hass, entry, controller)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _register_devices(hass: HomeAssistant, entry: ConfigEntry, controller: NvrController) -> None:
+    """Register the hub (before any source names it as via_device); drop removed sources."""
+    devices = dr.async_get(hass)
+    devices.async_get_or_create(config_entry_id=entry.entry_id, **controller.hub_device_info())
+    wanted = {(DOMAIN, entry.entry_id)} | {
+        (DOMAIN, f"{entry.entry_id}_{sid}") for sid in controller.sources
+    }
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        if not device.identifiers & wanted:
+            devices.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 def _setup_error(err: BaseException) -> BaseException:
     """Map an engine error to what Home Assistant should do about it."""
     if isinstance(err, InvalidApiKeyError):
-        return ConfigEntryAuthFailed(str(err))
+        return ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_api_key",
+            translation_placeholders={"error": str(err)},
+        )
     if isinstance(err, (PipelineMissingError, FullProfileRequiredError)):
         return ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="setup_failed",
+            translation_placeholders={"error": str(err)},
+        )
+    if isinstance(err, BaseTopicInUseError):
+        return ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="base_topic_in_use",
             translation_placeholders={"error": str(err)},
         )
     if isinstance(err, EngineError):
@@ -71,7 +91,7 @@ def _setup_error(err: BaseException) -> BaseException:
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
-    """Unload the entities, then terminate and join the pipeline, then publish offline."""
+    """Unload the entities, then publish `stopped` and `offline`, then join the pipelines."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.controller.async_stop()
@@ -79,10 +99,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
-    """Remove the retained discovery config, so the discovered entities go too."""
+    """Remove the retained discovery config and the saved pause."""
     if mqtt.is_connected(hass):
         await async_remove_discovery(hass, entry.data[CONF_BASE_TOPIC])
+    await HassPauseStore(hass, entry.entry_id).async_remove()
 
 
-async def _async_reload_on_update(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
-    await hass.config_entries.async_reload(entry.entry_id)
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: NvrConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Allow removing a source's device only once the source is gone from the entry."""
+    controller = entry.runtime_data.controller
+    live = {(DOMAIN, entry.entry_id)} | {
+        (DOMAIN, f"{entry.entry_id}_{sid}") for sid in controller.sources
+    }
+    return not device.identifiers & live

@@ -38,7 +38,7 @@ class NvrSensorDescription(SensorEntityDescription):
 
 def _source_attributes(controller: NvrController, source_id: int | None) -> dict[str, Any] | None:
     """Why a source is in its state: the error, and whether its stream itself is paused."""
-    status = controller.statuses.get(source_id) if source_id is not None else None
+    status = controller.status_of(source_id) if source_id is not None else None
     if status is None:
         return None
     return {
@@ -96,7 +96,8 @@ SOURCE_SENSORS = (
         key="detections",
         translation_key="detections",
         state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=lambda c, sid: c.published[sid] if sid is not None else None,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda c, sid: c.published(sid) if sid is not None else None,
     ),
 )
 

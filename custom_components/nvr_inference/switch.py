@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from homeassistant.components import mqtt
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.restore_state import RestoreEntity
 
 from .data import NvrConfigEntry
 from .entity import NvrEntity
@@ -30,11 +28,11 @@ async def async_setup_entry(
     async_add_entities(entities)
 
 
-class PauseSwitch(NvrEntity, SwitchEntity, RestoreEntity):
+class PauseSwitch(NvrEntity, SwitchEntity):
     """Pause detection publishing (global, or one source's own pause).
 
-    The state is the gate's, read on every write; RestoreEntity makes Home Assistant save it,
-    and the controller closes the gate from the saved state before the pipeline starts.
+    The state is the gate's, read on every write. The controller keeps it in a store of its
+    own and closes the gate from it before the pipeline starts, so no restore cache is needed.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -44,8 +42,12 @@ class PauseSwitch(NvrEntity, SwitchEntity, RestoreEntity):
 
     @property
     def available(self) -> bool:
-        """A pause can be set while a source is down: only the broker matters."""
-        return mqtt.is_connected(self.hass)
+        """Always: a pause is local state, settable while a source or the broker is down.
+
+        It takes effect at once and is saved; the acknowledgement goes out when the broker
+        is back.
+        """
+        return True
 
     @property
     def is_on(self) -> bool:
@@ -54,9 +56,9 @@ class PauseSwitch(NvrEntity, SwitchEntity, RestoreEntity):
         return snap.paused if self.source_id is None else snap.sources[self.source_id]
 
     async def async_turn_on(self, **kwargs: Any) -> None:
-        """Pause: when this returns nothing more is published."""
-        self.controller.async_set_paused(True, self.source_id, "switch")
+        """Pause: when this returns it is saved and nothing more is published."""
+        await self.controller.async_set_paused(True, self.source_id, "switch")
 
     async def async_turn_off(self, **kwargs: Any) -> None:
-        """Resume."""
-        self.controller.async_set_paused(False, self.source_id, "switch")
+        """Resume (saved first): frames captured before now are never published."""
+        await self.controller.async_set_paused(False, self.source_id, "switch")

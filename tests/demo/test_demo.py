@@ -249,7 +249,8 @@ def test_demo_headless(socket_enabled: None, tmp_path: Path) -> None:
             assert body["detections"]
             assert {d["class"] for d in body["detections"]} == {"face"}
             sub.wait_for(
-                lambda m: m.topic == "nvr/availability" and m.payload == b"offline",
+                lambda m: m.topic == "nvr/availability"
+                and json.loads(m.payload)["state"] == "offline",
                 timeout=1,
                 after=detection.seq,
             )

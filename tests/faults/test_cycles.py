@@ -83,8 +83,10 @@ async def test_home_assistant_stop_ends_pipelines_within_five_seconds(
     entry = await setup_nvr_entry(hass, sample_video, sources=4)
     controller = entry.runtime_data.controller
     await wait_until(
-        lambda: all(s.state is SourceState.RUNNING for s in controller.statuses.values())
-        and len(controller.statuses) == 4,
+        lambda: all(
+            (s := controller.status_of(sid)) is not None and s.state is SourceState.RUNNING
+            for sid in range(4)
+        ),
         controller.async_add_listener,
     )
     assert len(_pipeline_threads()) == 16

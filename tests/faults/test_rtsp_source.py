@@ -73,7 +73,7 @@ async def test_rtsp_camera_goes_away_and_comes_back(
         runners = controller.engine.runners
 
         def state(source_id: int) -> SourceState | None:
-            status = controller.statuses.get(source_id)
+            status = controller.status_of(source_id)
             return status.state if status else None
 
         await wait_until(

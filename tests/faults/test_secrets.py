@@ -55,7 +55,7 @@ async def test_secrets_never_appear(
     await wait_subscriptions(hass)
     controller = entry.runtime_data.controller
     await wait_until(
-        lambda: 1 in controller.statuses and controller.statuses[1].state is SourceState.ERROR,
+        lambda: (s := controller.status_of(1)) is not None and s.state is SourceState.ERROR,
         controller.async_add_listener,
     )
     await hass.async_add_executor_job(subscriber.wait_for, lambda m: "/detections/" in m.topic, 30)

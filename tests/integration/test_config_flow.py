@@ -455,6 +455,54 @@ async def test_reconfigure(
 
 
 @pytest.mark.usefixtures("mock_setup_entry")
+async def test_reconfigure_never_shows_a_saved_password(
+    hass: HomeAssistant, mock_check_setup: MagicMock
+) -> None:
+    """The form shows `***@host`; left as it is, the saved URL stays; a new one is taken."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="NVR",
+        unique_id="nvr",
+        data={
+            CONF_NAME: "NVR",
+            CONF_BASE_TOPIC: "nvr",
+            CONF_SOURCES: [
+                {
+                    "source_id": 0,
+                    "reference": "rtsp://admin:hunter2@cam.local/live",
+                    "name": "Porch",
+                    "loop": False,
+                },
+                {
+                    "source_id": 1,
+                    "reference": "rtsp://viewer:s3cret@gate.local/live",
+                    "name": "Gate",
+                    "loop": False,
+                },
+            ],
+            CONF_DETECTOR: "motion",
+        },
+        options=DEFAULT_OPTIONS,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    shown = _suggested(result)[CONF_SOURCES]
+    assert shown == "Porch = rtsp://***@cam.local/live\nGate = rtsp://***@gate.local/live"
+    assert "hunter2" not in str(result) and "s3cret" not in str(result)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_SOURCES: f"{shown.splitlines()[0]}\nGate = rtsp://viewer:n3w@gate.local/live"},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert [s["reference"] for s in entry.data[CONF_SOURCES]] == [
+        "rtsp://admin:hunter2@cam.local/live",
+        "rtsp://viewer:n3w@gate.local/live",
+    ]
+    assert [s["source_id"] for s in entry.data[CONF_SOURCES]] == [0, 1]
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
 async def test_reconfigure_roboflow_uses_entry_key(
     hass: HomeAssistant, mock_check_setup: MagicMock, mock_roboflow_entry: MockConfigEntry
 ) -> None:
@@ -659,7 +707,7 @@ def test_parse_sources(text: str, expected: list[tuple[int, str, str | None]]) -
     """Lines are references or `Name = reference`; comments and blanks are skipped."""
     sources = parse_sources(text, loop=False)
     assert [(s["source_id"], s["reference"], s["name"]) for s in sources] == expected
-    assert parse_sources(format_sources(sources), loop=False) == sources
+    assert parse_sources(format_sources(sources), loop=False, existing=sources) == sources
 
 
 def test_parse_sources_keeps_ids() -> None:

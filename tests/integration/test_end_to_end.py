@@ -17,13 +17,21 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import numpy as np
 import pytest
 
 from custom_components.nvr_inference.const import DOMAIN
 from custom_components.nvr_inference.engine.runner import SourceState
 
-from ..mqtt_helpers import Broker, Received, Subscriber, is_detection, is_status
+from ..mqtt_helpers import (
+    Broker,
+    Received,
+    Subscriber,
+    is_detection,
+    is_status,
+    resume_cycles,
+)
 from .conftest import setup_nvr_entry, wait_subscriptions, wait_until
 
 pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
@@ -94,9 +102,16 @@ async def test_pause_by_mqtt_command_fences_detections(
     await _wait(hass, subscriber, is_detection(0), resumed.seq)
     assert hass.states.get("switch.test_nvr_pause_detections").state == "off"
     await _unload(hass, entry)
-    assert (
-        await hass.async_add_executor_job(_retained, broker, "nvr/availability")
-    ).payload == b"offline"
+    offline = (await hass.async_add_executor_job(_retained, broker, "nvr/availability")).json()
+    assert offline == {"state": "offline", "host": f"ha:{entry.entry_id}"}
+    final = (await hass.async_add_executor_job(_retained, broker, "nvr/control/status")).json()
+    assert final["state"] == "stopped"  # the last word after unload, not a stale "running"
+    assert final["sources"]["0"]["state"] == "stopped"
+    assert final["host"] == {
+        "id": f"ha:{entry.entry_id}",
+        "kind": "integration",
+        "name": "Test NVR",
+    }
 
 
 async def test_pause_one_source(
@@ -176,7 +191,7 @@ async def test_entities_and_discovery(
         "nvr_inference_nvr_s0_objects",
         "nvr_inference_nvr_s0_motion_occupancy",
     }
-    assert config["avty"] == [{"t": "nvr/availability"}]
+    assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
     registry = er.async_get(hass)
     entities = {e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
     assert entities == {
@@ -233,38 +248,47 @@ async def test_home_assistant_stop_ends_every_pipeline_thread(
     await _unload(hass, entry)
 
 
-async def test_entities_unavailable_while_the_broker_is_down(
+async def test_broker_down_entities_unavailable_but_a_pause_is_kept_and_honoured(
     hass: HomeAssistant, broker: Broker, sample_video: Path
 ) -> None:
-    entry = await _setup(hass, sample_video)
+    """Entities go unavailable, the pause switch does not: a pause set then is kept.
+
+    It is saved at once, acknowledged when the broker is back, and the camera publishes
+    nothing after that; the other camera flows again.
+    """
+    entry = await _setup(hass, sample_video, sources=2)
     controller = entry.runtime_data.controller
-    switch = "switch.test_nvr_pause_detections"
+    switch = "switch.cam_1_pause_detections"
     await wait_until(
-        lambda: hass.states.get("sensor.cam_0_state").state == "running",
+        lambda: hass.states.get("sensor.cam_1_state").state == "running",
         controller.async_add_listener,
     )
     await hass.async_add_executor_job(broker.stop)
     await wait_until(
-        lambda: hass.states.get(switch).state == "unavailable", controller.async_add_listener
+        lambda: hass.states.get("sensor.cam_1_state").state == "unavailable",
+        controller.async_add_listener,
     )
-    assert hass.states.get("sensor.cam_0_state").state == "unavailable"
+    assert hass.states.get(switch).state == "off"  # available: a pause is local state
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    assert hass.states.get(switch).state == "on"
+    assert controller.plane.pause_state.paused_sources == {1}  # saved before any ack
     await hass.async_add_executor_job(broker.restart)
-    await wait_until(
-        lambda: hass.states.get(switch).state == "off", controller.async_add_listener, 60
-    )
-    after_restart = await hass.async_add_executor_job(
-        Subscriber, broker, ["nvr/detections/#"], "late"
-    )
+    late = await hass.async_add_executor_job(Subscriber, broker, ["nvr/#"], "late")
     try:
-        await _wait(hass, after_restart, is_detection(0))  # detections flow again
+        ack = await _wait(hass, late, is_status(lambda s: s["sources"]["1"]["paused"] is True))
+        await _wait(hass, late, is_detection(0), ack.seq)  # the other camera flows again
+        await _wait(hass, late, is_detection(0), ack.seq + 5)
+        barrier = await _barrier(hass, late)
+        assert late.count(is_detection(1), after=ack.seq, before=barrier) == 0
     finally:
-        await hass.async_add_executor_job(after_restart.close)
+        await hass.async_add_executor_job(late.close)
     await _unload(hass, entry)
 
 
-async def test_snapshot_image_shows_detections_and_freezes_while_paused(
+async def test_snapshot_image_shows_detections_and_no_stale_frame_across_a_pause(
     hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
 ) -> None:
+    """A pause drops the snapshot; after the resume only a post-resume frame is shown."""
     entry = await _setup(hass, sample_video, detector="face")
     controller = entry.runtime_data.controller
     entity_id = "image.cam_0_snapshot"
@@ -280,18 +304,22 @@ async def test_snapshot_image_shows_detections_and_freezes_while_paused(
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
     )
-    frozen = hass.states.get(entity_id).state
+    assert hass.states.get(entity_id).state == "unavailable"  # no pre-pause frame as current
     await wait_until(
         lambda: controller.engine.runners[0].status.stream_paused, controller.async_add_listener
     )
     await _barrier(hass, subscriber)
-    assert hass.states.get(entity_id).state == frozen  # no new snapshot while paused
+    assert hass.states.get(entity_id).state == "unavailable"
+    resumed_at = dt_util.utcnow()
     await hass.services.async_call(
         "switch", "turn_off", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
     )
     await wait_until(
-        lambda: hass.states.get(entity_id).state != frozen, controller.async_add_listener
+        lambda: hass.states.get(entity_id).state not in ("unavailable", "unknown"),
+        controller.async_add_listener,
     )
+    _jpeg, captured = controller.snapshots[0]
+    assert captured > resumed_at  # a frame captured after the resume
     await _unload(hass, entry)
 
 
@@ -305,4 +333,18 @@ async def test_empty_payload_clears_a_retained_command_silently(
     assert (
         subscriber.count(lambda m: m.topic == "nvr/control/error", after=after, before=barrier) == 0
     )
+    await _unload(hass, entry)
+
+
+async def test_no_frame_stamped_before_a_resume_arrives_after_its_acknowledgement(
+    hass: HomeAssistant, subscriber: Subscriber, busy_video: Path
+) -> None:
+    """An independent client judges frames by their timestamps: 200 pause/resume cycles."""
+    entry = await _setup(hass, busy_video, sources=2)
+    await _wait(hass, subscriber, is_detection())
+    seen = await hass.async_add_executor_job(resume_cycles, subscriber, "nvr", 200)
+    print(f"integration: {seen.checked} detections after {seen.cycles} resumes")  # noqa: T201
+    assert seen.during_pause == 0
+    assert seen.stamped_early == []
+    assert seen.checked >= seen.cycles
     await _unload(hass, entry)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+import threading
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache
@@ -22,8 +29,9 @@ from syrupy.filters import props
 
 from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
+from custom_components.nvr_inference.engine.gate import GateSnapshot
 from custom_components.nvr_inference.engine.messages import DetectionMessage
-from custom_components.nvr_inference.engine.runner import SourceState
+from custom_components.nvr_inference.engine.runner import Engine, SourceRunner, SourceState
 
 from ..mqtt_helpers import free_port
 from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, setup_nvr_entry, wait_until
@@ -59,9 +67,100 @@ async def test_setup_unload_reload(hass: HomeAssistant, sample_video: Path) -> N
     # (The harness fails the test if any pipeline thread is still alive now.)
 
 
+def _saved_pause(paused: bool, paused_sources: list[int]) -> dict[str, Any]:
+    """What the entry's store holds (Home Assistant's Store envelope around our format)."""
+    return {
+        "version": 1,
+        "minor_version": 1,
+        "key": "nvr_inference.<entry>",
+        "data": {"format": 1, "paused": paused, "paused_sources": paused_sources},
+    }
+
+
+async def _assert_restored_paused(
+    hass: HomeAssistant, entry: MockConfigEntry, *, reason: str, sources: dict[int, bool]
+) -> None:
+    """Frames arrive and are held at the gate until the streams pause; nothing published."""
+    controller = entry.runtime_data.controller
+    await wait_until(
+        lambda: all(
+            controller.engine.runners[sid].status.stream_paused
+            for sid, paused in sources.items()
+            if paused
+        ),
+        controller.async_add_listener,
+    )
+    assert controller.status_message()["reason"] == reason
+    for sid, paused in sources.items():
+        if paused:
+            assert controller.published(sid) == 0
+            assert controller.engine.runners[sid].stats.frames_inferred == 0
+
+
 @pytest.mark.usefixtures("mqtt_entry")
-async def test_paused_switch_survives_a_restart(hass: HomeAssistant, sample_video: Path) -> None:
-    """The gate is closed from the saved switch state before the pipeline starts."""
+async def test_saved_pause_survives_a_restart_whatever_the_restore_cache_says(
+    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
+) -> None:
+    """The store wins: a switch the restore cache saved as `unavailable` stays paused.
+
+    That is what a broker outage used to do: the switch was unavailable, Home Assistant saved
+    `unavailable`, and the pause was lost at the next restart.
+    """
+    entry = make_nvr_entry(hass, sample_video, sources=2)
+    hass_storage[f"nvr_inference.{entry.entry_id}"] = _saved_pause(True, [1])
+    registry = er.async_get(hass)
+    registry.async_get_or_create(
+        "switch",
+        DOMAIN,
+        "nvr_pause",
+        config_entry=entry,
+        suggested_object_id="test_nvr_pause_detections",
+    )
+    mock_restore_cache(hass, [State("switch.test_nvr_pause_detections", "unavailable")])
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _assert_restored_paused(hass, entry, reason="restored", sources={0: True, 1: True})
+    controller = entry.runtime_data.controller
+    assert controller.gate.snapshot() == GateSnapshot(paused=True, sources={0: False, 1: True})
+    assert hass.states.get("switch.test_nvr_pause_detections").state == "on"
+    assert hass.states.get("switch.cam_1_pause_detections").state == "on"
+    assert hass.states.get("switch.cam_0_pause_detections").state == "off"
+    assert hass.states.get("sensor.test_nvr_state").state == "paused"
+    # Resuming globally leaves source 1's own pause, and saves before it is acknowledged.
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
+    )
+    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"] == {
+        "format": 1,
+        "paused": False,
+        "paused_sources": [1],
+    }
+    await wait_until(lambda: controller.published(0) > 0, controller.async_add_listener)
+    assert controller.published(1) == 0
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_pause_survives_a_reload(
+    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
+) -> None:
+    entry = await setup_nvr_entry(hass, sample_video)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
+    )
+    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"]["paused_sources"] == [0]
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await _assert_restored_paused(hass, entry, reason="restored", sources={0: True})
+    assert hass.states.get("switch.cam_0_pause_detections").state == "on"
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_an_older_release_paused_switch_is_migrated_to_the_store(
+    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
+) -> None:
+    """No store yet: the restore cache an older release left is read once, then saved."""
     entry = make_nvr_entry(hass, sample_video)
     registry = er.async_get(hass)
     registry.async_get_or_create(
@@ -74,17 +173,88 @@ async def test_paused_switch_survives_a_restart(hass: HomeAssistant, sample_vide
     mock_restore_cache(hass, [State("switch.test_nvr_pause_detections", "on")])
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    controller = entry.runtime_data.controller
-    runner = controller.engine.runners[0]
-    # Frames arrive and are held at the gate, until the stream itself is paused.
-    await wait_until(lambda: runner.status.stream_paused, controller.async_add_listener)
-    assert controller.gate.snapshot().paused is True
-    assert controller.status_message()["reason"] == "restored"
-    assert controller.bridge.published == 0
-    assert runner.stats.frames_inferred == 0
-    assert hass.states.get("switch.test_nvr_pause_detections").state == "on"
-    assert hass.states.get("sensor.test_nvr_state").state == "paused"
+    await _assert_restored_paused(hass, entry, reason="restored", sources={0: True})
+    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"]["paused"] is True
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("damage", ["garbage_data", "corrupt_file"])
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_an_unreadable_store_starts_paused_with_a_repair_issue(
+    hass: HomeAssistant,
+    sample_video: Path,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+    damage: str,
+) -> None:
+    """Fail closed: a store that exists but cannot be read starts every source paused."""
+    entry = make_nvr_entry(hass, sample_video)
+    key = f"nvr_inference.{entry.entry_id}"
+    if damage == "garbage_data":
+        hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": ["paused?"]}
+    else:  # Home Assistant sets a corrupt JSON file aside and loads nothing
+        path = Path(hass.config.path(".storage", key))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{not json")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await _assert_restored_paused(hass, entry, reason="store_error", sources={0: True})
+    controller = entry.runtime_data.controller
+    assert controller.status_message()["store_error"]
+    issue = issue_registry.async_get_issue(DOMAIN, f"pause_store_unreadable_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["entry"] == "Test NVR"
+    # Resuming saves a good store again, and the issue goes.
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
+    )
+    assert hass_storage[key]["data"] == {"format": 1, "paused": False, "paused_sources": []}
+    assert (
+        issue_registry.async_get_issue(DOMAIN, f"pause_store_unreadable_{entry.entry_id}") is None
+    )
+    assert controller.status_message()["store_error"] is None
+    await wait_until(lambda: controller.published(0) > 0, controller.async_add_listener)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_setup_cancelled_while_pipelines_start_leaves_no_thread(
+    hass: HomeAssistant, sample_video: Path
+) -> None:
+    """Cancel the setup while the executor starts the second of three pipelines.
+
+    The executor thread goes on after the cancel; the stop that follows runs beside it and
+    must leave no pipeline started behind it.
+    """
+    entry = make_nvr_entry(hass, sample_video, sources=3)
+    before = set(threading.enumerate())
+    starting = threading.Event()
+    release = threading.Event()
+    original_start, original_stop = SourceRunner.start, Engine.stop
+
+    def slow_start(runner: SourceRunner) -> None:
+        if runner.source_id == 1:
+            starting.set()
+            release.wait(10)
+        original_start(runner)
+
+    def stop_beside_start(engine: Engine) -> None:
+        release.set()  # runner 1 finishes starting while this stop waits for it
+        original_stop(engine)
+
+    with (
+        patch.object(SourceRunner, "start", autospec=True, side_effect=slow_start),
+        patch.object(Engine, "stop", autospec=True, side_effect=stop_beside_start),
+    ):
+        setup = hass.async_create_task(hass.config_entries.async_setup(entry.entry_id))
+        await hass.async_add_executor_job(starting.wait, 10)
+        setup.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await setup
+        await hass.async_block_till_done()
+    left = [t for t in threading.enumerate() if t not in before and not t.daemon and t.is_alive()]
+    left = [t for t in left if not t.name.startswith(("SyncWorker", "ThreadPoolExecutor"))]
+    assert left == []
 
 
 @pytest.mark.usefixtures("mqtt_entry")
@@ -108,9 +278,9 @@ async def test_a_broken_source_does_not_stop_the_others(
     await hass.async_block_till_done()
     controller = entry.runtime_data.controller
     await wait_until(
-        lambda: controller.statuses.get(1) is not None
-        and controller.statuses[1].state is SourceState.ERROR
-        and controller.bridge.published > 0,
+        lambda: (status := controller.status_of(1)) is not None
+        and status.state is SourceState.ERROR
+        and controller.published(0) > 0,
         controller.async_add_listener,
     )
     gate_state = hass.states.get("sensor.gate_state")
@@ -118,7 +288,7 @@ async def test_a_broken_source_does_not_stop_the_others(
     assert "Cannot connect" in gate_state.attributes["error"]
     assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
     assert hass.states.get("sensor.cam_0_state").state == "running"
-    assert "hunter2" not in (controller.statuses[1].error or "")
+    assert "hunter2" not in (controller.status_of(1).error or "")
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -154,7 +324,15 @@ async def test_diagnostics_redact_secrets(
     assert diagnostics["entry"]["data"]["sources"][1]["reference"] == "rtsp://***@127.0.0.1:9/live"
     assert diagnostics == snapshot(
         exclude=props(
-            "sources", "fps", "inference_ms", "state", "published", "refused_by_gate", "reference"
+            "sources",
+            "fps",
+            "inference_ms",
+            "state",
+            "published",
+            "refused_by_gate",
+            "dropped_offline",
+            "reference",
+            "id",
         )
     )
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -193,19 +371,25 @@ async def test_a_source_change_rewrites_that_source_entities_only(
     """One camera's snapshot must not rewrite every entity of every camera (loop load)."""
     entry = await setup_nvr_entry(hass, sample_video, sources=2)
     controller = entry.runtime_data.controller
+    # Every source paused first (and settled), so the pipeline's own updates cannot interleave.
+    await controller.async_set_paused(True, None, "test")
+    await wait_until(
+        lambda: all(r.status.stream_paused for r in controller.engine.runners.values()),
+        controller.async_add_listener,
+    )
+    await hass.async_block_till_done()
     calls: list[str] = []
     for key in (None, 0, 1):
         controller.async_add_listener(lambda k=key: calls.append(str(k)), key)
-    # No await below until the last assert: the pipeline's own updates cannot interleave.
     snapshot_of_0 = DetectionMessage(
         0, 1, datetime.now(UTC), "builtin/motion", 640, 480, snapshot=b"jpeg"
     )
-    controller._async_published(snapshot_of_0)  # what the bridge calls
+    controller._async_published(snapshot_of_0)  # what the publisher calls after a publish
     assert sorted(calls) == ["0", "None"]
     calls.clear()
-    controller.async_set_paused(True, 1, "test")
+    await controller.async_set_paused(True, 1, "test")
     assert sorted(calls) == ["1", "None"]
     calls.clear()
-    controller.async_set_paused(True, None, "test")
+    await controller.async_set_paused(False, None, "test")
     assert sorted(calls) == ["0", "1", "None"]
     assert await hass.config_entries.async_unload(entry.entry_id)

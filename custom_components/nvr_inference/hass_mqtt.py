@@ -1,0 +1,105 @@
+"""Home Assistant's MQTT client, adapted to the engine: the transport and the base-topic check.
+
+`HassTransport.publish` starts `mqtt.async_publish` as an *eager* task: it runs synchronously up
+to its first await, and Home Assistant's client calls paho's `publish()` before that await, so
+the message is in paho's outgoing queue when `publish` returns, inside the gate's fence. That
+is a Home Assistant internal the fence rests on; `tests/integration/test_hass_mqtt.py` pins it
+against the real client and a real broker, so an upgrade that changes it fails CI.
+
+Everything here runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from homeassistant.components import mqtt
+from homeassistant.components.mqtt.models import ReceiveMessage
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import LOGGER
+from .engine.host import ForeignHost, HostInfo, StartCheck
+
+START_CHECK_TIMEOUT = 10.0
+"""Seconds to wait for the base-topic probe to come back through the broker."""
+
+
+class HassTransport:
+    """The engine's `Transport` over Home Assistant's MQTT client (event loop only)."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Bind to Home Assistant's MQTT integration."""
+        self._hass = hass
+        self._failure_logged = False
+
+    @property
+    def connected(self) -> bool:
+        """Return True while Home Assistant's client is connected."""
+        return mqtt.is_connected(self._hass)
+
+    @callback
+    def publish(self, topic: str, payload: str | bytes, *, qos: int, retain: bool) -> object:
+        """Hand the message to paho before returning (an eager task; see the module doc)."""
+        return self._hass.async_create_task(
+            self._async_publish(topic, payload, qos, retain),
+            "nvr_inference publish",
+            eager_start=True,
+        )
+
+    async def _async_publish(
+        self, topic: str, payload: str | bytes, qos: int, retain: bool
+    ) -> None:
+        try:
+            await mqtt.async_publish(self._hass, topic, payload, qos=qos, retain=retain)
+        except HomeAssistantError as err:
+            if not self._failure_logged:
+                self._failure_logged = True
+                LOGGER.warning("Cannot publish to %s: %s (logged once)", topic, err)
+
+
+async def async_check_base_topic(
+    hass: HomeAssistant, base_topic: str, me: HostInfo
+) -> ForeignHost | None:
+    """Return another live host publishing under `base_topic`, or None.
+
+    Subscribes to what `StartCheck` needs, publishes its probe once the broker granted the
+    subscription, and waits for the probe to come back. Without a broker connection, or when
+    the probe does not come back in time, there is nothing to go on: None (the running
+    host's availability watch still reports a second host later).
+    """
+    if not await mqtt.async_wait_for_mqtt_client(hass) or not mqtt.is_connected(hass):
+        LOGGER.debug("MQTT is not connected: the base topic %s is not checked", base_topic)
+        return None
+    complete = asyncio.Event()
+    check = StartCheck(base_topic, complete.set)
+
+    @callback
+    def _received(msg: ReceiveMessage) -> None:
+        payload = msg.payload if isinstance(msg.payload, bytes | str) else str(msg.payload)
+        check.offer(msg.topic, payload)
+
+    unsubs: list[Callable[[], None]] = []
+    subscribed = asyncio.Event()
+    try:
+        unsubs.extend(
+            [
+                await mqtt.async_subscribe(hass, topic, _received, qos=1, encoding=None)
+                for topic in check.topics
+            ]
+        )
+        unsubs.append(mqtt.async_on_subscribe_done(hass, check.probe_topic, 1, subscribed.set))
+        async with asyncio.timeout(START_CHECK_TIMEOUT):
+            await subscribed.wait()
+            await mqtt.async_publish(hass, check.probe_topic, check.probe_payload, qos=1)
+            await complete.wait()
+    except (TimeoutError, HomeAssistantError) as err:
+        LOGGER.warning(
+            "Could not check who else publishes under %s: %s", base_topic, err or "timeout"
+        )
+        return None
+    finally:
+        for unsub in unsubs:
+            unsub()
+    return check.verdict(me)

@@ -1,0 +1,145 @@
+"""Home Assistant's real MQTT client against a real broker: what the fence rests on, and ownership.
+
+The integration's fence assumes that `mqtt.async_publish`, started as an eager task, hands the
+message to paho before `create_task` returns. That is a Home Assistant internal: this pins it,
+so an upgrade that changes it fails here instead of silently weakening the fence.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.components.mqtt.models import DATA_MQTT
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+import pytest
+
+from custom_components.nvr_inference.config_flow import CONF_LOOP
+from custom_components.nvr_inference.const import (
+    CONF_BASE_TOPIC,
+    CONF_DETECTOR,
+    CONF_SOURCES,
+    DOMAIN,
+)
+from custom_components.nvr_inference.engine.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.hass_mqtt import HassTransport
+
+from ..mqtt_helpers import Broker, Subscriber
+from .conftest import make_nvr_entry, wait_subscriptions, wait_until
+
+pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+
+OTHER = HostInfo("worker:nvr_worker_garage@pi", HostKind.WORKER, "garage")
+
+
+async def test_an_eager_publish_reaches_paho_before_create_task_returns(
+    hass: HomeAssistant, subscriber: Subscriber
+) -> None:
+    """Pin the Home Assistant internal the integration's fence rests on."""
+    paho_client = hass.data[DATA_MQTT].client._mqttc
+    handed: list[str] = []
+    original = paho_client.publish
+
+    def spy(topic: str, *args: Any, **kwargs: Any) -> Any:
+        handed.append(topic)
+        return original(topic, *args, **kwargs)
+
+    transport = HassTransport(hass)
+    with patch.object(paho_client, "publish", side_effect=spy):
+        for n in range(3):
+            transport.publish(f"nvr/pin/{n}", b"x", qos=n % 2, retain=False)
+            # No await since the call: the message must already be in paho's hands.
+            assert handed == [f"nvr/pin/{i}" for i in range(n + 1)]
+        await hass.async_block_till_done()
+    for n in range(3):
+        await hass.async_add_executor_job(
+            subscriber.wait_for, lambda m, n=n: m.topic == f"nvr/pin/{n}", 10
+        )
+
+
+async def _retain_other_host(hass: HomeAssistant, sub: Subscriber, *, online: bool) -> None:
+    status = {"paused": False, "state": "running", "sources": {}, "host": OTHER.as_dict()}
+    await hass.async_add_executor_job(sub.publish, "nvr/control/status", json.dumps(status), True)
+    await hass.async_add_executor_job(
+        sub.publish, "nvr/availability", availability_payload(OTHER, online=online), True
+    )
+
+
+async def test_the_config_flow_checks_the_broker_for_another_host(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    await _retain_other_host(hass, subscriber, online=True)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    user_input = {
+        CONF_NAME: "Yard",
+        CONF_SOURCES: str(sample_video),
+        CONF_LOOP: True,
+        CONF_DETECTOR: "motion",
+        CONF_BASE_TOPIC: "nvr",
+    }
+    with patch("custom_components.nvr_inference.config_flow.check_setup", autospec=True):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_BASE_TOPIC: "base_topic_in_use"}
+        assert result["description_placeholders"] == {"owner": "garage (worker)"}
+
+        # The other host went offline: the topic is free.
+        await _retain_other_host(hass, subscriber, online=False)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert result["data"][CONF_BASE_TOPIC] == "nvr"
+
+
+async def test_setup_refuses_a_base_topic_another_live_host_owns(
+    hass: HomeAssistant,
+    broker: Broker,
+    subscriber: Subscriber,
+    sample_video: Path,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await _retain_other_host(hass, subscriber, online=True)
+    entry = make_nvr_entry(hass, sample_video)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "garage" in (entry.reason or "")
+    issue = issue_registry.async_get_issue(DOMAIN, f"base_topic_in_use_{entry.entry_id}")
+    assert issue is not None
+    # Nothing of ours went out on the other host's topics: its availability still stands.
+    retained = await hass.async_add_executor_job(Subscriber, broker, ["nvr/availability"], "late")
+    try:
+        seen = await hass.async_add_executor_job(
+            retained.wait_for, lambda m: m.topic == "nvr/availability", 10
+        )
+    finally:
+        await hass.async_add_executor_job(retained.close)
+    assert json.loads(seen.payload)["host"] == OTHER.id
+
+    await _retain_other_host(hass, subscriber, online=False)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, f"base_topic_in_use_{entry.entry_id}") is None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_second_host_appearing_later_is_reported(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = make_nvr_entry(hass, sample_video)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_subscriptions(hass)
+    controller = entry.runtime_data.controller
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/availability", availability_payload(OTHER, online=True)
+    )
+    await wait_until(lambda: controller.plane.foreign is not None, controller.async_add_listener)
+    assert controller.plane.foreign.host == OTHER.id
+    assert await hass.config_entries.async_unload(entry.entry_id)
