@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from benchmarks.harness import machine_info
+from benchmarks.harness import NullTransport, machine_info
 from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.gate import PauseGate
@@ -48,7 +48,7 @@ def bench_gate(n: int = 1_000_000) -> dict[str, float]:
     for _ in range(n):
         is_open(0)
     early = (time.perf_counter_ns() - t0) / n
-    publisher = FencedPublisher(gate, lambda _t, _p: None)
+    publisher = FencedPublisher(gate, NullTransport())
     noop = lambda: None  # noqa: E731
     t0 = time.perf_counter_ns()
     for i in range(n):
@@ -64,7 +64,7 @@ def bench_gate(n: int = 1_000_000) -> dict[str, float]:
 
 def _run_engine(video: Path, detector: str) -> tuple[float, int]:
     gate = PauseGate([0])
-    publisher = FencedPublisher(gate, lambda _t, _p: None)
+    publisher = FencedPublisher(gate, NullTransport())
     done = threading.Event()
     engine = Engine(
         [SourceConfig(0, str(video))],
@@ -144,7 +144,7 @@ def bench_leaks(video: Path, cycles: int, seed: int) -> dict[str, float]:
     engine = Engine(
         [SourceConfig(0, str(video), loop=True), SourceConfig(1, str(video), loop=True)],
         parse_detector("motion"),
-        FencedPublisher(gate, publish),
+        FencedPublisher(gate, NullTransport(publish)),
         gate=gate,
         options=RunnerOptions(decoding_buffer_size=64, predictions_queue_size=512),
     )

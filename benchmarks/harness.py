@@ -74,6 +74,17 @@ def connect_client(
     return client
 
 
+class NullTransport:
+    """The engine's `Transport` for benchmarks: hands messages to `publish` (or nowhere)."""
+
+    def __init__(self, publish: Callable[[str, Any], object] | None = None) -> None:
+        self._publish = publish
+        self.connected = True
+
+    def publish(self, topic: str, payload: Any, *, qos: int, retain: bool) -> object:
+        return self._publish(topic, payload) if self._publish else None
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Return the `q` quantile (nearest rank) of `values`, or NaN for none."""
     if not values:

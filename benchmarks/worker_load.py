@@ -36,7 +36,7 @@ from tests.mqtt_helpers import run_broker
 def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, Any]:
     """One worker with `sources` cameras on a fresh broker; drive the cycles; return numbers."""
     extra = "set_tcp_nodelay true\n" if nodelay else ""
-    with run_broker(extra) as broker:
+    with run_broker(extra) as broker, tempfile.TemporaryDirectory() as state:
         settings = WorkerSettings(
             name=f"bench{sources}",
             mqtt=MqttSettings(host=broker.host, port=broker.port),
@@ -45,6 +45,7 @@ def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, 
                 SourceConfig(i, str(video), name=f"Cam {i}", loop=True) for i in range(sources)
             ),
             detector=parse_detector("motion"),
+            state_file=Path(state) / "pause.json",
         )
         clock = FrameClock()
         watcher = Watcher(broker.host, broker.port, "nvrw", clock)

@@ -38,6 +38,8 @@ from benchmarks.harness import (
 from custom_components.nvr_inference.bridge import LoopBridge
 from custom_components.nvr_inference.engine.gate import PauseGate
 from custom_components.nvr_inference.engine.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.publisher import FencedPublisher
+from custom_components.nvr_inference.hass_mqtt import HassTransport
 from tests.integration.conftest import setup_nvr_entry, wait_subscriptions
 from tests.mqtt_helpers import Broker
 
@@ -162,7 +164,8 @@ async def test_publish_throughput(hass: HomeAssistant, broker: Broker) -> None:
                 published.notify_all()
 
     gate = PauseGate([0])
-    bridge = LoopBridge(hass, gate, "nvr", lambda _s: None, on_published)
+    publisher = FencedPublisher(gate, HassTransport(hass), "nvr", on_published)
+    bridge = LoopBridge(hass, publisher, lambda _s: None)
     counter = await run(ArrivalCounter, broker.host, broker.port, "nvr/detections/#")
 
     def offer() -> float:
@@ -174,15 +177,15 @@ async def test_publish_throughput(hass: HomeAssistant, broker: Broker) -> None:
             with published:
                 if not published.wait_for(lambda f=first: done[0] >= f + CHUNK, 30):
                     raise TimeoutError(
-                        f"the loop stopped publishing: {done[0]} published, {bridge.refused}"
-                        f" refused, {bridge.failed} failed, {bridge.dropped} dropped"
+                        f"the loop stopped publishing: {done[0]} published, {publisher.refused}"
+                        f" refused, {publisher.offline} offline, {bridge.dropped} dropped"
                     )
         return time.perf_counter() - started
 
     try:
         offered_s = await run(offer)
         await hass.async_block_till_done()  # the last drain and publish tasks
-        await run(counter.wait_count, bridge.published, 60)
+        await run(counter.wait_count, publisher.published, 60)
         ha_rate, ha_received = counter.rate(), counter.count
     finally:
         bridge.close()
