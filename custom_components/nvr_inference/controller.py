@@ -141,20 +141,16 @@ class NvrController:
         )
         self.store = HassPauseStore(hass, entry_id)
         name = data.get(CONF_NAME, title)
-        classes = dict.fromkeys(self.sources, self.spec.reported_classes)
-        self.plane = ControlPlane(
+        self.plane = ControlPlane.for_engine(
+            self.engine,
             host=entry_host(entry_id, title),
             base_topic=self.base_topic,
-            sources=self.sources,
-            gate=self.gate,
             transport=self.transport,
             store=self.store,
-            stats=lambda: {sid: r.stats for sid, r in self.engine.runners.items()},
             discovery=DiscoverySpec(
                 node=discovery_node(self.base_topic),
                 device_name=f"{name} detections",
                 include_control=False,  # the pause switches and sensors are native entities
-                classes=classes,
             )
             if options.get(CONF_DISCOVERY, True)
             else None,
@@ -183,6 +179,7 @@ class NvrController:
         Raises the engine's errors and `BaseTopicInUseError`; the caller maps them.
         """
         hass = self.hass
+        await self._async_restore()  # the saved pause holds from here, before anything runs
         await hass.async_add_executor_job(inference_pipeline_class)
         foreign = await async_check_base_topic(hass, self.base_topic, self.plane.host)
         if foreign is not None:
@@ -198,7 +195,6 @@ class NvrController:
             )
             raise BaseTopicInUseError(message)
         ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_BASE_TOPIC}_{self.entry_id}")
-        await self._async_restore()
         self._started = True
         await hass.async_add_executor_job(self.engine.start)
         self._unsubs += [

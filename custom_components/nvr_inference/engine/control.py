@@ -40,7 +40,7 @@ from .gate import GateSnapshot, PauseGate, UnknownSourceError
 from .host import Availability, HostInfo, availability_payload, parse_availability
 from .pause_store import PauseState, PauseStore
 from .ratelimit import RateLimitedLog
-from .runner import SourceState, SourceStats, SourceStatus
+from .runner import Engine, SourceState, SourceStats, SourceStatus
 from .sources import SourceConfig
 from .status import availability_topic, build_status, control_topic, status_json
 from .transport import Transport
@@ -103,8 +103,38 @@ class ControlPlane:
         self._save_lock = threading.Lock()
         self._desired = PauseState()
         self._ever_up: set[int] = set()
+        self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
         self.last_error: dict[str, Any] | None = None
         self.foreign: Availability | None = None  # another host seen on our base topic
+
+    @classmethod
+    def for_engine(
+        cls,
+        engine: Engine,
+        *,
+        host: HostInfo,
+        base_topic: str,
+        transport: Transport,
+        store: PauseStore,
+        discovery: DiscoverySpec | None = None,
+        on_change: Callable[[int | None], None] | None = None,
+        logger: logging.Logger = _LOGGER,
+    ) -> ControlPlane:
+        """Build the control plane of `engine`: its sources, gate, stats and classes."""
+        plane = cls(
+            host=host,
+            base_topic=base_topic,
+            sources=engine.sources,
+            gate=engine.gate,
+            transport=transport,
+            store=store,
+            stats=engine.stats,
+            discovery=discovery,
+            on_change=on_change,
+            logger=logger,
+        )
+        plane.classes = engine.spec.reported_classes
+        return plane
 
     # -- the pause -----------------------------------------------------------------------------
 
@@ -374,7 +404,7 @@ class ControlPlane:
             device_name=spec.device_name,
             base_topic=self.base_topic,
             sources=self.sources.values(),
-            classes=spec.classes,
+            classes=self.classes,
             include_control=spec.include_control,
             host=self.host,
         )

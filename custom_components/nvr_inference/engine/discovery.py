@@ -11,8 +11,8 @@ An empty retained payload on the same topic removes everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 import json
 import re
 from typing import Any
@@ -122,7 +122,6 @@ class DiscoverySpec:
     node: str
     device_name: str
     include_control: bool
-    classes: Mapping[int, Sequence[str]] = field(default_factory=dict)
     prefix: str = DEFAULT_PREFIX
 
     @property
@@ -137,7 +136,7 @@ def build_discovery(
     device_name: str,
     base_topic: str,
     sources: Iterable[SourceConfig],
-    classes: Mapping[int, Iterable[str]],
+    classes: Sequence[str],
     include_control: bool,
     host: HostInfo,
 ) -> dict[str, Any]:
@@ -149,7 +148,7 @@ def build_discovery(
     for source in source_list:
         objects = _objects_sensor(node, base_topic, source)
         components[objects["unique_id"]] = objects
-        for cls in classes.get(source.source_id, ()):
+        for cls in classes:
             occupancy = _occupancy(node, base_topic, source, cls)
             components[occupancy["unique_id"]] = occupancy
         if include_control:

@@ -437,6 +437,7 @@ class Engine:
         ids = [c.source_id for c in configs]
         if len(set(ids)) != len(ids):
             raise EngineError(f"source ids must be unique, got {ids}")
+        self.spec = spec
         self.gate = gate if gate is not None else PauseGate(ids)
         for source_id in ids:
             if source_id not in self.gate.source_ids:
@@ -489,6 +490,15 @@ class Engine:
     def statuses(self) -> dict[int, SourceStatus]:
         """Return every source's latest status."""
         return {sid: r.status for sid, r in self.runners.items()}
+
+    def stats(self) -> dict[int, SourceStats]:
+        """Return every source's counters and rates."""
+        return {sid: r.stats for sid, r in self.runners.items()}
+
+    @property
+    def sources(self) -> dict[int, SourceConfig]:
+        """Every source's configuration, by id."""
+        return {sid: r.config for sid, r in self.runners.items()}
 
     def _gate_changed(self, _snapshot: GateSnapshot) -> None:
         for runner in self.runners.values():

@@ -308,20 +308,16 @@ class Worker:
         self.gate = self.engine.gate
         self.publisher = FencedPublisher(self.gate, self.transport, self.base)
         self.store = FilePauseStore(settings.pause_file)
-        classes = dict.fromkeys(self.sources, self.spec.reported_classes)
-        self.plane = ControlPlane(
+        self.plane = ControlPlane.for_engine(
+            self.engine,
             host=settings.host,
             base_topic=self.base,
-            sources=self.sources,
-            gate=self.gate,
             transport=self.transport,
             store=self.store,
-            stats=lambda: {sid: r.stats for sid, r in self.engine.runners.items()},
             discovery=DiscoverySpec(
                 node=settings.node,
                 device_name=settings.name,
                 include_control=True,
-                classes=classes,
                 prefix=settings.discovery_prefix,
             ),
             logger=_LOGGER,
@@ -352,28 +348,32 @@ class Worker:
         that has no state file yet. When neither can be read, everything starts paused.
         """
         started = time.monotonic()
-        check = check_base_topic(self.settings)
-        foreign = check.verdict(self.settings.host)
-        if foreign is not None:
-            raise BaseTopicInUseError(foreign.describe(self.base))
+        saved: PauseState | None = None
         try:
             saved = self.store.load()
         except PauseStoreError as err:
             self.plane.restore(None, error=str(err))
+        else:
+            if saved is not None:
+                self.plane.restore(saved)
+        _LOGGER.debug("Saved pause applied in %.2f ms", (time.monotonic() - started) * 1e3)
+        check = check_base_topic(self.settings)
+        foreign = check.verdict(self.settings.host)
+        if foreign is not None:
+            raise BaseTopicInUseError(foreign.describe(self.base))
+        if saved is not None or self.plane.store_error is not None:
             return
-        if saved is None:
-            if not check.complete:
-                self.plane.restore(
-                    None,
-                    error=f"no state file yet ({self.store.path}) and the broker did not show "
-                    f"the retained status within {START_CHECK_TIMEOUT:g} s",
-                )
-                return
-            if check.status is not None:
-                saved = PauseState.from_status(check.status, self.sources)
-                _LOGGER.info("No state file yet: the pause comes from the retained status")
-        self.plane.restore(saved)
-        _LOGGER.debug("Start check and restore took %.1f ms", (time.monotonic() - started) * 1e3)
+        if not check.complete:
+            self.plane.restore(
+                None,
+                error=f"no state file yet ({self.store.path}) and the broker did not show "
+                f"the retained status within {START_CHECK_TIMEOUT:g} s",
+            )
+        elif check.status is not None:
+            _LOGGER.info("No state file yet: the pause comes from the retained status")
+            self.plane.restore(PauseState.from_status(check.status, self.sources))
+        else:
+            self.plane.restore(None)
 
     def start(self) -> None:
         """Start paho's network thread (it reconnects with backoff), then every source."""
@@ -404,8 +404,9 @@ class Worker:
         if self._refresher is not None:
             self._refresher.join()
             self._refresher = None
-        _wait_published(final, "the final status")
-        _wait_published(offline, "offline")
+        if self._started:  # paho's network thread confirms them; none without it
+            _wait_published(final, "the final status")
+            _wait_published(offline, "offline")
         self.client.disconnect()
         if self._started:
             self.client.loop_stop()
