@@ -393,3 +393,35 @@ async def test_a_source_change_rewrites_that_source_entities_only(
     await controller.async_set_paused(False, None, "test")
     assert sorted(calls) == ["0", "1", "None"]
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_removed_source_leaves_no_device(
+    hass: HomeAssistant, sample_video: Path, hass_ws_client: Any
+) -> None:
+    """Reconfigure drops a source: its device goes; a live source's device cannot be removed."""
+    entry = await setup_nvr_entry(hass, sample_video, sources=2)
+    devices = dr.async_get(hass)
+    cam1 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_1")})
+    cam0 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_0")})
+    assert cam0 is not None
+    assert cam1 is not None
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": cam0.id,
+        }
+    )
+    response = await client.receive_json()
+    assert not response["success"]  # the source still exists: its device stays
+
+    data = {**entry.data, CONF_SOURCES: entry.data[CONF_SOURCES][:1]}
+    hass.config_entries.async_update_entry(entry, data=data)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert devices.async_get(cam1.id) is None
+    assert devices.async_get(cam0.id) is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
