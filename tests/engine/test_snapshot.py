@@ -1,4 +1,4 @@
-"""Snapshots: boxes drawn where the detections are, encoded as a JPEG of the frame's size."""
+"""Snapshots: boxes and zones drawn with supervision, encoded as a JPEG of the frame's size."""
 
 from __future__ import annotations
 
@@ -7,22 +7,26 @@ import numpy as np
 
 from custom_components.nvr_inference.engine.messages import Detection
 from custom_components.nvr_inference.engine.snapshot import (
-    BOX_COLOUR,
+    ZONE_COLOUR,
     draw_detections,
     render_snapshot,
 )
 
 
-def test_boxes_are_drawn_on_the_detections() -> None:
+def test_boxes_and_zones_are_drawn_where_they_are() -> None:
     frame = np.zeros((480, 640, 3), np.uint8)
     det = Detection.from_corners(
         class_name="face", class_id=0, confidence=0.9, x1=100, y1=200, x2=300, y2=400
     )
-    drawn = draw_detections(frame, [det])
+    zone = np.array([[400, 50], [600, 50], [600, 150], [400, 150]])
+    drawn = draw_detections(frame, [det], polygons=[zone])
     assert frame.sum() == 0  # the frame itself is untouched
-    assert tuple(drawn[300, 100]) == BOX_COLOUR  # left edge of the box
-    assert tuple(drawn[400, 200]) == BOX_COLOUR  # bottom edge
+    assert drawn[300, 100].sum() > 0  # left edge of the box
+    assert drawn[400, 200].sum() > 0  # bottom edge
     assert drawn[300, 200].sum() == 0  # inside stays as it was
+    assert tuple(drawn[100, 400]) == ZONE_COLOUR.as_bgr()  # the zone's left edge
+    assert drawn[100, 500].sum() == 0  # inside the zone stays as it was
+    assert drawn[150:200, 100:300].sum() > 0  # the label sits above the box
 
 
 def test_snapshot_is_a_jpeg_of_the_frame() -> None:

@@ -103,7 +103,10 @@ def test_detections_flow_with_status_availability_and_discovery(
         "nvr_worker_test_s0_motion_occupancy",
         "nvr_worker_test_s0_fps",
         "nvr_worker_test_s0_inference_ms",
+        "nvr_worker_test_s0_objects_event",
+        "nvr_worker_test_s0_last_event",
     }
+    assert config["cmps"]["nvr_worker_test_s0_objects_event"]["event_types"] == ["motion"]
     assert config["cmps"]["nvr_worker_test_pause"]["command_topic"] == "nvr/control/commands"
 
     found = retained(broker, ["nvr/control/status", DISCOVERY, "nvr/availability"])

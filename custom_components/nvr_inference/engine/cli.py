@@ -33,7 +33,17 @@ from typing import Any, NoReturn
 from .detectors import DetectorSpec, parse_detector
 from .errors import EngineError
 from .sources import SourceConfig, redact_text
+from .tracking import TrackingError, TrackingOptions
 from .worker import MqttSettings, WorkerSettings
+from .zones import (
+    LineConfig,
+    SourceZones,
+    ZoneConfig,
+    ZoneError,
+    parse_zone_line,
+    validate_zones,
+    zones_from_dict,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -125,6 +135,35 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("--confidence", type=float, help="minimum confidence (default 0.5)")
     detect.add_argument("--classes", help="comma-separated classes to keep (default: all)")
 
+    events = worker.add_argument_group("tracking, events and zones")
+    events.add_argument(
+        "--tracking",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="track objects and publish events on <base>/events (default on)",
+    )
+    events.add_argument(
+        "--event-min-frames", type=int, help="frames an object is seen in before its event (3)"
+    )
+    events.add_argument(
+        "--event-end-after", type=float, help="seconds unseen before an event ends (5)"
+    )
+    events.add_argument(
+        "--tracker-activation", type=float, help="ByteTrack activation threshold (0.25)"
+    )
+    events.add_argument(
+        "--tracker-lost-buffer", type=int, help="ByteTrack lost-track buffer, frames (30)"
+    )
+    events.add_argument("--tracker-matching", type=float, help="ByteTrack matching threshold (0.8)")
+    events.add_argument(
+        "--zone",
+        action="append",
+        dest="zones",
+        metavar="SOURCE=ZONE",
+        help="a zone or line of a source (its id or name), e.g. 'Porch=driveway: 0.1,0.6 "
+        "0.5,0.6 0.5,1 0.1,1 | person' or 'Porch=line gate: 0.2,0.5 0.8,0.5'; repeat for more",
+    )
+
     general = worker.add_argument_group("general")
     general.add_argument("--config", help="YAML file with the same keys (mqtt_host, sources, ...)")
     general.add_argument(
@@ -176,6 +215,8 @@ _KEYS = {
     "classes",
     "log_level",
     "state_file",
+    "tracking",
+    "zones",
 }
 _SECRET_KEYS = {"mqtt_password", "password", "api_key", "roboflow_api_key"}
 
@@ -249,16 +290,21 @@ def parse_source_text(text: str) -> tuple[int | None, str | None, str]:
     return source_id, name or None, rest
 
 
-def _source_entry(item: Any, default_loop: bool) -> tuple[int | None, str | None, str, bool]:
+Entry = tuple[int | None, str | None, str, bool, Any]
+"""One source as written: id, name, reference, loop, and its zones/lines as written."""
+
+
+def _source_entry(item: Any, default_loop: bool) -> Entry:
     if isinstance(item, str | int) and not isinstance(item, bool):
-        return (*parse_source_text(str(item)), default_loop)
+        return (*parse_source_text(str(item)), default_loop, None)
     if isinstance(item, dict):
-        extra = sorted(set(item) - {"reference", "name", "source_id", "id", "loop"})
+        allowed = {"reference", "name", "source_id", "id", "loop", "zones", "lines"}
+        extra = sorted(set(item) - allowed)
         ref = item.get("reference")
         if extra or ref is None:
             raise ConfigError(
                 "a source in the config file is a string or a mapping with reference and "
-                "optionally name, source_id, loop"
+                "optionally name, source_id, loop, zones, lines"
             )
         raw_id = item.get("source_id", item.get("id"))
         source_id = _as_int(raw_id, "source_id") if raw_id is not None else None
@@ -266,12 +312,19 @@ def _source_entry(item: Any, default_loop: bool) -> tuple[int | None, str | None
             raise ConfigError("source_id must be >= 0")
         loop = _as_bool(item.get("loop", default_loop), "loop")
         label = item.get("name")
-        return source_id, str(label) if label else None, str(ref), loop
+        drawn = {"zones": item.get("zones") or [], "lines": item.get("lines") or []}
+        return source_id, str(label) if label else None, str(ref), loop, drawn
     raise ConfigError(f"cannot read source {item!r}: use [ID:][NAME=]REFERENCE")
 
 
 def build_sources(items: Iterable[Any], default_loop: bool) -> tuple[SourceConfig, ...]:
     """Build source configs; ids given explicitly are kept, the others get the lowest free."""
+    return _build_sources(items, default_loop)[0]
+
+
+def _build_sources(
+    items: Iterable[Any], default_loop: bool
+) -> tuple[tuple[SourceConfig, ...], dict[int, Any]]:
     entries = [_source_entry(item, default_loop) for item in items]
     explicit = [e[0] for e in entries if e[0] is not None]
     duplicated = sorted({i for i in explicit if explicit.count(i) > 1})
@@ -280,7 +333,8 @@ def build_sources(items: Iterable[Any], default_loop: bool) -> tuple[SourceConfi
     taken = set(explicit)
     next_id = 0
     sources = []
-    for given, name, reference, loop in entries:
+    drawn: dict[int, Any] = {}
+    for given, name, reference, loop, zones in entries:
         source_id = given
         if source_id is None:
             while next_id in taken:
@@ -288,7 +342,32 @@ def build_sources(items: Iterable[Any], default_loop: bool) -> tuple[SourceConfi
             source_id = next_id
             taken.add(source_id)
         sources.append(SourceConfig(source_id, reference, name, loop))
-    return tuple(sources)
+        if zones:
+            drawn[source_id] = zones
+    return tuple(sources), drawn
+
+
+def _zones_of(written: Any, where: str) -> SourceZones:
+    """Zones and lines of one source from YAML: lines of text, or mappings."""
+    zones: list[ZoneConfig] = []
+    lines: list[LineConfig] = []
+    for key in ("zones", "lines"):
+        items = written.get(key) or []
+        if not isinstance(items, list):
+            raise ConfigError(f"{where}: {key} must be a list")
+        for item in items:
+            if isinstance(item, str):
+                parsed = parse_zone_line(("line " if key == "lines" else "") + item)
+            elif isinstance(item, dict):
+                parsed_all = zones_from_dict({key: [item]})
+                parsed = (parsed_all.zones or parsed_all.lines)[0]
+            else:
+                raise ConfigError(f"{where}: cannot read {key[:-1]} {item!r}")
+            if isinstance(parsed, LineConfig):
+                lines.append(parsed)
+            else:
+                zones.append(parsed)
+    return SourceZones(tuple(zones), tuple(lines))
 
 
 def _as_int(value: Any, key: str) -> int:
@@ -395,13 +474,75 @@ def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | N
     return spec, api_key
 
 
-def _sources(pick: Pick) -> tuple[SourceConfig, ...]:
+def _sources(pick: Pick) -> tuple[tuple[SourceConfig, ...], dict[int, Any]]:
     raw_sources = pick("sources", [])
     if isinstance(raw_sources, str | int | dict):
         raw_sources = [raw_sources]
     if not isinstance(raw_sources, list) or not raw_sources:
         raise ConfigError("no source: give at least one --source (or sources: in --config)")
-    return build_sources(raw_sources, _as_bool(pick("loop", False), "loop"))
+    return _build_sources(raw_sources, _as_bool(pick("loop", False), "loop"))
+
+
+_TRACKING_FLAGS = {
+    "event_min_frames": "min_frames",
+    "event_end_after": "end_after",
+    "tracker_activation": "activation_threshold",
+    "tracker_lost_buffer": "lost_track_buffer",
+    "tracker_matching": "matching_threshold",
+}
+
+
+def _tracking(args: argparse.Namespace, file_config: Mapping[str, Any]) -> TrackingOptions:
+    """`tracking:` from the YAML, each flag over it."""
+    written = file_config.get("tracking") or {}
+    if not isinstance(written, dict):
+        raise ConfigError("tracking must be a mapping (enabled, min_frames, end_after, ...)")
+    values = dict(written)
+    if getattr(args, "tracking", None) is not None:
+        values["enabled"] = args.tracking
+    for flag, key in _TRACKING_FLAGS.items():
+        if getattr(args, flag, None) is not None:
+            values[key] = getattr(args, flag)
+    return TrackingOptions.from_mapping(values)
+
+
+def _zones(
+    args: argparse.Namespace,
+    sources: tuple[SourceConfig, ...],
+    written: Mapping[int, Any],
+    spec: DetectorSpec,
+    tracking: TrackingOptions,
+) -> dict[int, SourceZones]:
+    """Every source's zones (YAML per source, then --zone flags), validated."""
+    by_id = {s.source_id: s for s in sources}
+    by_name = {s.name.lower(): s for s in sources if s.name}
+    zones: dict[int, SourceZones] = {
+        sid: _zones_of(drawn, f"source {by_id[sid].display_name}") for sid, drawn in written.items()
+    }
+    for text in getattr(args, "zones", None) or []:
+        target, sep, definition = text.partition("=")
+        source = by_name.get(target.strip().lower()) or (
+            by_id.get(int(target)) if target.strip().isdigit() else None
+        )
+        if not sep or source is None:
+            raise ConfigError(
+                f"--zone {text!r}: start with a source id or name and '=', e.g. "
+                "'Porch=driveway: 0.1,0.6 0.5,0.6 0.5,1 0.1,1'"
+            )
+        parsed = parse_zone_line(definition)
+        current = zones.get(source.source_id, SourceZones())
+        if isinstance(parsed, LineConfig):
+            zones[source.source_id] = SourceZones(current.zones, (*current.lines, parsed))
+        else:
+            zones[source.source_id] = SourceZones((*current.zones, parsed), current.lines)
+    for sid, drawn in zones.items():
+        if drawn and not tracking.enabled:
+            raise ConfigError("zones and lines need tracking: drop --no-tracking")
+        try:
+            validate_zones(drawn, spec.reported_classes)
+        except ZoneError as err:
+            raise ConfigError(f"source {by_id[sid].display_name}: {err}") from None
+    return zones
 
 
 def resolve_config(args: argparse.Namespace, env: Mapping[str, str]) -> CliConfig:
@@ -430,8 +571,13 @@ def resolve_config(args: argparse.Namespace, env: Mapping[str, str]) -> CliConfi
             name=name, mqtt=mqtt, base_topic=base_topic, discovery_prefix=prefix
         )
         return CliConfig(settings, log_level, remove=True)
-    sources = _sources(pick)
+    sources, drawn = _sources(pick)
     spec, api_key = _detector(pick, env)
+    try:
+        tracking = _tracking(args, file_config)
+        zones = _zones(args, sources, drawn, spec, tracking)
+    except (TrackingError, ZoneError) as err:
+        raise ConfigError(str(err)) from None
     max_fps = _as_float(pick("max_fps", 0.0), "max_fps")
     if max_fps < 0:
         raise ConfigError(f"max_fps must be >= 0, got {max_fps:g}")
@@ -446,6 +592,8 @@ def resolve_config(args: argparse.Namespace, env: Mapping[str, str]) -> CliConfi
         api_key=api_key,
         max_fps=max_fps or None,
         state_file=Path(_as_str(state_file, "state_file")).expanduser() if state_file else None,
+        tracking=tracking,
+        zones=zones,
     )
     return CliConfig(settings, log_level, remove=False)
 

@@ -39,6 +39,7 @@ from .discovery import DiscoverySpec, build_discovery
 from .gate import GateSnapshot, PauseGate, UnknownSourceError
 from .host import Availability, HostInfo, availability_payload, parse_availability
 from .pause_store import PauseState, PauseStore
+from .publisher import FencedPublisher
 from .ratelimit import RateLimitedLog
 from .runner import Engine, SourceState, SourceStats, SourceStatus
 from .sources import SourceConfig
@@ -99,11 +100,13 @@ class ControlPlane:
         self._store_error: str | None = None
         self._closing = False
         self._pause_hooks: list[PauseHook] = []
+        self._announce_hooks: list[Callable[[], None]] = []
         # Guarded by _save_lock: the switch state last handed to the store.
         self._save_lock = threading.Lock()
         self._desired = PauseState()
         self._ever_up: set[int] = set()
         self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
+        self.event_types: tuple[str, ...] = ()  # with tracking on: the event entity's types
         self.last_error: dict[str, Any] | None = None
         self.foreign: Availability | None = None  # another host seen on our base topic
 
@@ -116,11 +119,16 @@ class ControlPlane:
         base_topic: str,
         transport: Transport,
         store: PauseStore,
+        publisher: FencedPublisher | None = None,
         discovery: DiscoverySpec | None = None,
         on_change: Callable[[int | None], None] | None = None,
         logger: logging.Logger = _LOGGER,
     ) -> ControlPlane:
-        """Build the control plane of `engine`: its sources, gate, stats and classes."""
+        """Build the control plane of `engine`: its sources, gate, stats and classes.
+
+        With the host's `publisher` and its event engine, a pause ends the paused sources'
+        events before it is acknowledged, and the announce republishes zone and line counts.
+        """
         plane = cls(
             host=host,
             base_topic=base_topic,
@@ -134,6 +142,10 @@ class ControlPlane:
             logger=logger,
         )
         plane.classes = engine.spec.reported_classes
+        if publisher is not None and publisher.events is not None:
+            plane.event_types = publisher.events.event_types
+            plane.add_pause_hook(publisher.sources_paused)
+            plane.add_announce_hook(publisher.retained_locked)
         return plane
 
     # -- the pause -----------------------------------------------------------------------------
@@ -203,6 +215,11 @@ class ControlPlane:
         """Run `hook(newly_paused)` inside the fence before each acknowledgement; unsub."""
         self._pause_hooks.append(hook)
         return lambda: self._pause_hooks.remove(hook)
+
+    def add_announce_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
+        """Run `hook()` inside the fence at every announce (more retained state); unsub."""
+        self._announce_hooks.append(hook)
+        return lambda: self._announce_hooks.remove(hook)
 
     def _apply(self, paused: bool, source_id: int | None, reason: str, error: str | None) -> None:
         if error is not None:
@@ -308,6 +325,8 @@ class ControlPlane:
             )
             self._publish_status_locked()
             self._publish_discovery_locked()
+            for hook in list(self._announce_hooks):
+                hook()
 
     def publish_status(self) -> None:
         """Publish the retained status now (on request, and every `STATUS_INTERVAL`)."""
@@ -407,6 +426,8 @@ class ControlPlane:
             classes=self.classes,
             include_control=spec.include_control,
             host=self.host,
+            zones=spec.zones,
+            event_types=self.event_types,
         )
         self._publish_locked(spec.topic, status_json(config), qos=1, retain=True)
 

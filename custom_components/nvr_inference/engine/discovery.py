@@ -11,16 +11,18 @@ An empty retained payload on the same topic removes everything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 import json
 import re
 from typing import Any
 
+from .events import source_topic
 from .host import HostInfo
 from .messages import detections_topic
 from .sources import SourceConfig
 from .status import availability_topic, control_topic
+from .zones import SourceZones
 
 DEFAULT_PREFIX = "homeassistant"
 
@@ -123,11 +125,75 @@ class DiscoverySpec:
     device_name: str
     include_control: bool
     prefix: str = DEFAULT_PREFIX
+    zones: Mapping[int, SourceZones] = field(default_factory=dict)
 
     @property
     def topic(self) -> str:
         """Return the retained config's topic."""
         return discovery_topic(self.prefix, self.node)
+
+
+def _event(
+    node: str, base: str, source: SourceConfig, event_types: Sequence[str]
+) -> dict[str, Any]:
+    sid = source.source_id
+    return {
+        "p": "event",
+        "name": f"{source.display_name} objects",
+        "unique_id": f"{node}_s{sid}_objects_event",
+        "state_topic": source_topic(base, sid, "event"),
+        "event_types": list(event_types),
+        "icon": "mdi:motion-sensor",
+    }
+
+
+def _event_image(node: str, base: str, source: SourceConfig) -> dict[str, Any]:
+    sid = source.source_id
+    return {
+        "p": "image",
+        "name": f"{source.display_name} last event",
+        "unique_id": f"{node}_s{sid}_last_event",
+        "image_topic": source_topic(base, sid, "event_snapshot"),
+        "content_type": "image/jpeg",
+    }
+
+
+def _zone(
+    node: str, base: str, source: SourceConfig, zone: str, cls: str, kind: str
+) -> dict[str, Any]:
+    sid = source.source_id
+    value = f"value_json[{json.dumps(zone)}][{json.dumps(cls)}]"
+    common = {
+        "unique_id": f"{node}_s{sid}_zone_{node_id(zone)}_{node_id(cls)}_{kind}",
+        "state_topic": source_topic(base, sid, "zones"),
+    }
+    if kind == "occupancy":
+        return common | {
+            "p": "binary_sensor",
+            "name": f"{zone} {cls} occupancy",
+            "value_template": f"{{{{ 'ON' if {value} > 0 else 'OFF' }}}}",
+            "device_class": "occupancy",
+        }
+    return common | {
+        "p": "sensor",
+        "name": f"{zone} {cls} count",
+        "value_template": f"{{{{ {value} }}}}",
+        "state_class": "measurement",
+        "icon": "mdi:account-multiple",
+    }
+
+
+def _line(node: str, base: str, source: SourceConfig, line: str, direction: str) -> dict[str, Any]:
+    sid = source.source_id
+    return {
+        "p": "sensor",
+        "name": f"{line} {direction}",
+        "unique_id": f"{node}_s{sid}_line_{node_id(line)}_{direction}",
+        "state_topic": source_topic(base, sid, "lines"),
+        "value_template": f"{{{{ value_json[{json.dumps(line)}].{direction} }}}}",
+        "state_class": "total_increasing",
+        "icon": "mdi:transit-transfer",
+    }
 
 
 def build_discovery(
@@ -139,24 +205,41 @@ def build_discovery(
     classes: Sequence[str],
     include_control: bool,
     host: HostInfo,
+    zones: Mapping[int, SourceZones] | None = None,
+    event_types: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Build one device-based discovery config."""
+    """Build one device-based discovery config.
+
+    With `include_control` (the worker, which has no other way into Home Assistant) it also
+    announces the pause switches, fps and latency, and per source the events, the last
+    event's picture, and the counts of its zones and lines.
+    """
     components: dict[str, Any] = {}
     source_list = list(sources)
+    drawn = zones or {}
     if include_control:
         components[f"{node}_pause"] = _pause_switch(node, base_topic, None)
     for source in source_list:
-        objects = _objects_sensor(node, base_topic, source)
-        components[objects["unique_id"]] = objects
-        for cls in classes:
-            occupancy = _occupancy(node, base_topic, source, cls)
-            components[occupancy["unique_id"]] = occupancy
+        found = [_objects_sensor(node, base_topic, source)]
+        found += [_occupancy(node, base_topic, source, cls) for cls in classes]
         if include_control:
-            switch = _pause_switch(node, base_topic, source)
-            components[switch["unique_id"]] = switch
-            for key in ("fps", "inference_ms"):
-                sensor = _status_sensor(node, base_topic, source, key)
-                components[sensor["unique_id"]] = sensor
+            found.append(_pause_switch(node, base_topic, source))
+            found += [_status_sensor(node, base_topic, source, k) for k in ("fps", "inference_ms")]
+            if event_types:
+                found += [
+                    _event(node, base_topic, source, event_types),
+                    _event_image(node, base_topic, source),
+                ]
+            source_zones = drawn.get(source.source_id, SourceZones())
+            for zone in source_zones.zones:
+                for cls in zone.counted_classes(classes):
+                    found += [
+                        _zone(node, base_topic, source, zone.name, cls, kind)
+                        for kind in ("occupancy", "count")
+                    ]
+            for line in source_zones.lines:
+                found += [_line(node, base_topic, source, line.name, d) for d in ("in", "out")]
+        components |= {component["unique_id"]: component for component in found}
     return {
         "dev": {
             "ids": [node],

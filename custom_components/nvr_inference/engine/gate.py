@@ -63,6 +63,7 @@ class PauseGate:
     __slots__ = (
         "_captured",
         "_closed",
+        "_epochs",
         "_listeners",
         "_lock",
         "_resume_after",
@@ -79,6 +80,7 @@ class PauseGate:
         self._sources: dict[int, threading.Event] = {}
         self._captured: dict[int, int] = {}
         self._resume_after: dict[int, int] = {}
+        self._epochs: dict[int, int] = {}  # per source: how many times it was reopened
         self._listeners: list[Callable[[GateSnapshot], None]] = []
         for source_id in source_ids:
             self.add_source(source_id)
@@ -94,6 +96,7 @@ class PauseGate:
             self._sources[source_id] = event
             self._captured.setdefault(source_id, -1)
             self._resume_after.setdefault(source_id, -1)
+            self._epochs.setdefault(source_id, 0)
 
     def remove_source(self, source_id: int) -> None:
         """Forget a source; its frames are refused from now on."""
@@ -127,6 +130,13 @@ class PauseGate:
         return (
             source is not None and self._running.is_set() and source.is_set() and not self._closed
         )
+
+    def epoch(self, source_id: int) -> int:
+        """How many times this source was reopened: a new epoch starts every resume.
+
+        Read without the lock by the pipeline's thread, to start its tracker afresh.
+        """
+        return self._epochs.get(source_id, 0)
 
     def note_captured(self, source_id: int, frame_id: int) -> None:
         """Record that the pipeline captured `frame_id` of `source_id` (decoding thread)."""
@@ -216,9 +226,16 @@ class PauseGate:
     def _open(self, source_id: int | None) -> None:
         event = self._event(source_id)  # raises for an unknown source before anything changes
         affected = self._sources if source_id is None else (source_id,)
+        closed = {sid for sid in affected if not self._open_now(sid)}
         for sid in affected:
             self._resume_after[sid] = self._captured[sid]
         event.set()
+        for sid in closed:
+            if self._open_now(sid):
+                self._epochs[sid] += 1  # reopened: whatever followed objects starts afresh
+
+    def _open_now(self, source_id: int) -> bool:
+        return self._running.is_set() and self._sources[source_id].is_set()
 
     def _event(self, source_id: int | None) -> threading.Event:
         if source_id is None:

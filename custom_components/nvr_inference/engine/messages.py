@@ -26,6 +26,7 @@ class Detection:
     width: float
     height: float
     tracker_id: int | None = None
+    zones: tuple[str, ...] = ()  # the zones it stands in (bottom centre of its box)
 
     @classmethod
     def from_corners(
@@ -65,7 +66,37 @@ class Detection:
         }
         if self.tracker_id is not None:
             out["tracker_id"] = self.tracker_id
+        if self.zones:
+            out["zones"] = list(self.zones)
         return out
+
+    def box(self) -> dict[str, float]:
+        """Return the box alone, in the contract's convention (centre and size, pixels)."""
+        return {
+            "x": round(self.x, 1),
+            "y": round(self.y, 1),
+            "width": round(self.width, 1),
+            "height": round(self.height, 1),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A tracked object crossed a line in one frame."""
+
+    line: str
+    tracker_id: int
+    class_name: str
+    direction: str  # "in" or "out"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSnapshot:
+    """A tracked object's best frame so far, drawn and encoded (JPEG)."""
+
+    tracker_id: int
+    score: float
+    jpeg: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +113,11 @@ class DetectionMessage:
     # A JPEG of the frame with boxes drawn, on some messages only (see snapshot.py); never
     # part of the JSON. It is kept by the host only if the message itself passed the gate.
     snapshot: bytes | None = field(default=None, compare=False, repr=False)
+    # What tracking added (tracking.py): line crossings, tracks' best-frame snapshots, and the
+    # tracker's epoch (a resume starts a new one). Events are built from them in the fence.
+    crossings: tuple[Crossing, ...] = field(default=(), compare=False)
+    track_snapshots: tuple[TrackSnapshot, ...] = field(default=(), compare=False, repr=False)
+    epoch: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the contract's dict."""

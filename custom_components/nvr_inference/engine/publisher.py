@@ -1,16 +1,19 @@
-"""Publishing detections through the fence: one rule for both hosts.
+"""Publishing what a frame yields through the fence: one rule for both hosts.
 
 The gate check, the "one empty message when detections stop" rule and the hand-off to the MQTT
 client happen as one step under the gate's lock, the lock `pause()` takes: once a pause has
-returned, no detection can be handed over. The worker calls this on the pipeline's dispatch
-threads; the integration on Home Assistant's event loop (through its bridge). Detections are
-QoS 0 and dropped while the client is offline: nothing is queued to arrive stale later.
+returned, nothing derived from a frame can be handed over. What a frame yields: its detection
+message, and with tracking on, the events, snapshots and zone and line counts the event engine
+builds from it (events.py). The worker calls this on the pipeline's dispatch threads; the
+integration on Home Assistant's event loop (through its bridge). Detections are QoS 0 and
+everything is dropped while the client is offline: nothing is queued to arrive stale later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from .events import EventEngine, Outgoing
 from .gate import PauseGate
 from .messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
 from .transport import Transport
@@ -25,12 +28,14 @@ class FencedPublisher:
         transport: Transport,
         base_topic: str = "nvr",
         on_published: Callable[[DetectionMessage], None] | None = None,
+        events: EventEngine | None = None,
     ) -> None:
-        """Publish under `base_topic`; `on_published(message)` follows each publish."""
+        """Publish under `base_topic`; `on_published(message)` follows each detection message."""
         self._gate = gate
         self._transport = transport
         self._base_topic = base_topic
         self._on_published = on_published
+        self.events = events
         self._tracker = DetectionsStoppedTracker()
         self.published = 0
         self.refused = 0  # refused by the gate (paused, or captured before a resume)
@@ -38,25 +43,53 @@ class FencedPublisher:
         self.published_by_source: dict[int, int] = {}
 
     def __call__(self, message: DetectionMessage) -> bool:
-        """Publish `message` if, and only if, the gate admits it right now."""
+        """Publish `message` (and its events) if, and only if, the gate admits it right now."""
+        sid = message.source_id
         with self._gate.lock:
-            if not self._gate.admits(message.source_id, message.frame_id):
+            if not self._gate.admits(sid, message.frame_id):
                 self.refused += 1
                 return False
-            if not self._tracker.should_publish(message):
-                return False
-            if not self._transport.connected:
-                self.offline += 1
-                return False
-            self._transport.publish(
-                detections_topic(self._base_topic, message.source_id),
-                message.to_json(),
-                qos=0,
-                retain=False,
-            )
-            self.published += 1
-            sid = message.source_id
-            self.published_by_source[sid] = self.published_by_source.get(sid, 0) + 1
-        if self._on_published is not None:
+            connected = self._transport.connected
+            published = False
+            if self._tracker.should_publish(message):
+                if connected:
+                    self._transport.publish(
+                        detections_topic(self._base_topic, sid),
+                        message.to_json(),
+                        qos=0,
+                        retain=False,
+                    )
+                    published = True
+                    self.published += 1
+                    self.published_by_source[sid] = self.published_by_source.get(sid, 0) + 1
+                else:
+                    self.offline += 1
+            if self.events is not None:
+                self._send_locked(self.events.on_frame(message, live=connected))
+        if published and self._on_published is not None:
             self._on_published(message)
-        return True
+        return published
+
+    def sources_paused(self, source_ids: frozenset[int]) -> None:
+        """Pause hook, inside the fence: end the paused sources' events, zero their zones."""
+        if self.events is not None:
+            live = self._transport.connected
+            self._send_locked(self.events.end_sources(source_ids, live=live))
+
+    def tick(self) -> None:
+        """End events whose object went unseen (a source gone quiet); call every second."""
+        if self.events is None:
+            return
+        with self._gate.lock:
+            self._send_locked(self.events.expire(live=self._transport.connected))
+
+    def retained_locked(self) -> None:
+        """Announce hook, inside the fence: republish the retained zone and line counts."""
+        if self.events is not None:
+            self._send_locked(self.events.retained())
+
+    def _send_locked(self, messages: Iterable[Outgoing]) -> None:
+        if not self._transport.connected:
+            return
+        for out in messages:
+            self._transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)

@@ -25,7 +25,7 @@ on a caller's thread). Where each step of the pause happens:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -44,6 +44,8 @@ from .pipeline import (
     stream_operation_not_allowed_error,
 )
 from .sources import SourceConfig, SourceKind, redact_text
+from .tracking import SourceTracker, TrackedFrame, TrackingOptions
+from .zones import SourceZones
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,6 +118,8 @@ class RunnerOptions:
     predictions_queue_size: int = 64
     snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
+    tracking: TrackingOptions = field(default_factory=TrackingOptions)
+    zones: Mapping[int, SourceZones] = field(default_factory=dict)
 
 
 SNAPSHOT_INTERVAL = 2.0
@@ -163,6 +167,12 @@ class SourceRunner:
         # frame id -> the moment grab() returned it (decoding thread writes, dispatch reads)
         self._captured_at: dict[int, datetime] = {}
         self._captured_lock = threading.Lock()
+        zones = options.zones.get(self.source_id, SourceZones())
+        self._tracker = (
+            SourceTracker(options.tracking, zones, options.max_fps or 30.0)
+            if options.tracking.enabled or zones
+            else None
+        )
 
     @property
     def status(self) -> SourceStatus:
@@ -269,6 +279,14 @@ class SourceRunner:
             )
             self.stats.record(None)  # the model ran inside the pipeline: no timing of ours
         image = frame.image
+        tracked: TrackedFrame | None = None
+        epoch = self._gate.epoch(self.source_id)
+        if self._tracker is not None:
+            if not self._gate.admits(self.source_id, frame.frame_id):
+                self.stats.frames_dropped_paused += 1  # captured before a resume: not fed
+                return
+            tracked = self._tracker.process(detections, image, epoch)
+            detections = tracked.detections
         self._deliver(
             DetectionMessage(
                 source_id=self.source_id,
@@ -279,6 +297,9 @@ class SourceRunner:
                 image_height=int(image.shape[0]),
                 detections=detections,
                 snapshot=self._maybe_snapshot(image, detections),
+                crossings=tracked.crossings if tracked else (),
+                track_snapshots=tracked.snapshots if tracked else (),
+                epoch=epoch,
             )
         )
 

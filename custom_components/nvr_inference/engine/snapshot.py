@@ -1,54 +1,73 @@
-"""Snapshots: the frame with its detections drawn, as JPEG (for the image entity).
+"""Snapshots: a frame with its detections and zones drawn, as JPEG.
 
-Made on the dispatch thread at most once per `snapshot_interval` per source, and only for
-frames with detections, so it costs a few milliseconds every couple of seconds. The snapshot
-travels on the detection message and is kept by the host only if that message passed the
-gate: a paused camera gets no new snapshot, by the same fence as its detections.
+Drawn with supervision's annotators (boxes, labels, zone outlines). Made on the pipeline's
+dispatch thread only: at most once per `snapshot_interval` per source for the latest-detection
+picture, and once per improvement of a tracked object's best frame for event snapshots. The
+JPEG travels on the detection message and is kept or published only if that message passes
+the gate: a paused camera gets no new snapshot, by the same fence as its detections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import cv2
+import numpy as np
+import supervision as sv
 
 from .messages import Detection
 from .sources import Frame
 
-BOX_COLOUR = (0, 200, 255)  # BGR amber: visible on most scenes
-TEXT_COLOUR = (20, 20, 20)
+ZONE_COLOUR = sv.Color(r=255, g=200, b=0)
 
 
-def draw_detections(image: Frame, detections: Iterable[Detection]) -> Frame:
-    """Return a copy of `image` with a box and a `class confidence` label per detection."""
-    canvas = image.copy()
-    thickness = max(2, image.shape[1] // 320)
-    scale = max(0.4, image.shape[1] / 1280)
+def _labels(detections: Sequence[Detection]) -> list[str]:
+    out = []
     for det in detections:
-        x1, y1 = int(det.x - det.width / 2), int(det.y - det.height / 2)
-        x2, y2 = int(det.x + det.width / 2), int(det.y + det.height / 2)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), BOX_COLOUR, thickness)
-        label = f"{det.class_name} {det.confidence:.2f}"
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = max(0, y1 - th - base - 4)
-        cv2.rectangle(canvas, (x1, top), (x1 + tw + 6, top + th + base + 4), BOX_COLOUR, -1)
-        cv2.putText(
-            canvas,
-            label,
-            (x1 + 3, top + th + 2),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            scale,
-            TEXT_COLOUR,
-            1,
-            cv2.LINE_AA,
-        )
-    return canvas
+        track = f" #{det.tracker_id}" if det.tracker_id is not None else ""
+        out.append(f"{det.class_name}{track} {det.confidence:.2f}")
+    return out
 
 
-def render_snapshot(image: Frame, detections: Iterable[Detection], quality: int = 80) -> bytes:
+def draw_detections(
+    image: Frame, detections: Iterable[Detection], polygons: Sequence[Any] = ()
+) -> Frame:
+    """Return a copy of `image` with zones outlined and a box and a label per detection."""
+    found = list(detections)
+    canvas: Frame = image.copy()
+    thickness = max(2, image.shape[1] // 320)
+    for polygon in polygons:
+        canvas = sv.draw_polygon(canvas, np.asarray(polygon), ZONE_COLOUR, thickness)
+    if not found:
+        return canvas
+    boxes = sv.Detections(
+        xyxy=np.array(
+            [
+                [d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2]
+                for d in found
+            ],
+            dtype=np.float32,
+        ),
+        confidence=np.array([d.confidence for d in found], dtype=np.float32),
+        class_id=np.array([d.class_id for d in found], dtype=int),
+    )
+    scale = max(0.4, image.shape[1] / 1280)
+    canvas = sv.BoxAnnotator(thickness=thickness).annotate(canvas, boxes)
+    annotator = sv.LabelAnnotator(text_scale=scale, text_padding=4, smart_position=True)
+    annotated: Frame = annotator.annotate(canvas, boxes, labels=_labels(found))
+    return annotated
+
+
+def render_snapshot(
+    image: Frame,
+    detections: Iterable[Detection],
+    quality: int = 80,
+    polygons: Sequence[Any] = (),
+) -> bytes:
     """Draw and encode as JPEG."""
     ok, encoded = cv2.imencode(
-        ".jpg", draw_detections(image, detections), [cv2.IMWRITE_JPEG_QUALITY, quality]
+        ".jpg", draw_detections(image, detections, polygons), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
     if not ok:
         raise ValueError("JPEG encoding failed")

@@ -19,7 +19,7 @@ delivering a command).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 import logging
 import os
@@ -37,6 +37,7 @@ from .control import STATUS_INTERVAL, ControlPlane
 from .detectors import DetectorSpec
 from .discovery import DiscoverySpec, discovery_topic, node_id
 from .errors import EngineError
+from .events import EventEngine
 from .host import HostInfo, HostKind, StartCheck, availability_payload
 from .pause_store import FilePauseStore, PauseState, PauseStoreError
 from .probe import check_setup
@@ -45,11 +46,16 @@ from .ratelimit import RateLimitedLog
 from .runner import Engine, RunnerOptions
 from .sources import SourceConfig
 from .status import availability_topic, control_topic
+from .tracking import TrackingOptions
+from .zones import SourceZones
 
 _LOGGER = logging.getLogger(__name__)
 
 _PUBLISH_WAIT = 3.0
 """Seconds to wait for the broker to acknowledge each message published while stopping."""
+
+TICK = 1.0
+"""Seconds between two checks for events whose object went unseen."""
 
 START_CHECK_TIMEOUT = 10.0
 """Seconds the start check waits for its probe to come back through the broker."""
@@ -98,6 +104,8 @@ class WorkerSettings:
     max_fps: float | None = None
     status_interval: float = STATUS_INTERVAL
     state_file: Path | None = None  # None: default_state_file(name)
+    tracking: TrackingOptions = field(default_factory=TrackingOptions)
+    zones: Mapping[int, SourceZones] = field(default_factory=dict)
 
     @property
     def node(self) -> str:
@@ -303,10 +311,26 @@ class Worker:
             self.spec,
             lambda message: self.publisher(message),
             on_status=lambda status: self.plane.source_changed(status),
-            options=RunnerOptions(max_fps=settings.max_fps, api_key=settings.api_key),
+            options=RunnerOptions(
+                max_fps=settings.max_fps,
+                api_key=settings.api_key,
+                tracking=settings.tracking,
+                zones=settings.zones,
+            ),
         )
         self.gate = self.engine.gate
-        self.publisher = FencedPublisher(self.gate, self.transport, self.base)
+        events = (
+            EventEngine(
+                base_topic=self.base,
+                sources=self.sources,
+                zones=settings.zones,
+                classes=self.spec.reported_classes,
+                options=settings.tracking,
+            )
+            if settings.tracking.enabled
+            else None
+        )
+        self.publisher = FencedPublisher(self.gate, self.transport, self.base, events=events)
         self.store = FilePauseStore(settings.pause_file)
         self.plane = ControlPlane.for_engine(
             self.engine,
@@ -314,11 +338,13 @@ class Worker:
             base_topic=self.base,
             transport=self.transport,
             store=self.store,
+            publisher=self.publisher,
             discovery=DiscoverySpec(
                 node=settings.node,
                 device_name=settings.name,
                 include_control=True,
                 prefix=settings.discovery_prefix,
+                zones=settings.zones,
             ),
             logger=_LOGGER,
         )
@@ -424,8 +450,13 @@ class Worker:
         self.plane.set_paused(paused, source_id, reason)
 
     def _refresh_loop(self) -> None:
-        while not self._stop.wait(self.settings.status_interval):
-            self.plane.publish_status()
+        """Every second, end events gone quiet; every `status_interval`, refresh the status."""
+        due = time.monotonic() + self.settings.status_interval
+        while not self._stop.wait(TICK):
+            self.publisher.tick()
+            if time.monotonic() >= due:
+                due += self.settings.status_interval
+                self.plane.publish_status()
 
     # -- MQTT callbacks (paho's network thread) ---------------------------------------------
 
