@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 import math
 import time
-import warnings
 from typing import Any
+import warnings
 
 from .errors import EngineError
 from .messages import Crossing, Detection, TrackSnapshot
