@@ -1,4 +1,9 @@
-"""Shared fixtures: generated sample videos and a thread-safe recorder with real waits."""
+"""Shared fixtures: generated sample videos and a thread-safe recorder with real waits.
+
+Collection imports no pipeline package (cv2, streamvision, inference): the ha-latest lane runs
+on Python 3.14, where none of them installs. The sample video's generator (OpenCV) is imported
+by the fixtures that need it; tests that need the pipeline are marked `pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,6 @@ from custom_components.nvr_inference.engine.pipeline import (
     full_profile_available,
     inference_pipeline_class,
 )
-from custom_components.nvr_inference.engine.sample_video import (
-    SAMPLE_FRAMES,
-    write_sample_video,
-)
 
 if full_profile_available():
     # `inference` starts three daemon telemetry threads on first use; start them now, before
@@ -31,12 +32,19 @@ if full_profile_available():
 @pytest.fixture(scope="session")
 def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample scene once (130 frames at 10 fps, 640x480)."""
+    from custom_components.nvr_inference.engine.sample_video import write_sample_video
+
     return write_sample_video(tmp_path_factory.mktemp("video") / "sample.avi")
 
 
 @pytest.fixture(scope="session")
 def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The scene ten times over: enough frames to fill every buffer of the pipeline."""
+    from custom_components.nvr_inference.engine.sample_video import (
+        SAMPLE_FRAMES,
+        write_sample_video,
+    )
+
     return write_sample_video(
         tmp_path_factory.mktemp("video") / "long.avi", frames=10 * SAMPLE_FRAMES
     )
