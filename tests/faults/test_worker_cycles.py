@@ -9,6 +9,7 @@ import threading
 import weakref
 
 import psutil
+import pytest
 
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.sources import SourceConfig
@@ -16,6 +17,8 @@ from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, 
 
 from ..mqtt_helpers import Broker, Received, Subscriber
 from ..worker.conftest import detection_of, on_topic, retained, status_of
+
+pytestmark = pytest.mark.pipeline
 
 CYCLES = 50
 RSS_GROWTH_BOUND_MB = 32

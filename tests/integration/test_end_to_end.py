@@ -26,7 +26,10 @@ from custom_components.nvr_inference.engine.runner import SourceState
 from ..mqtt_helpers import Broker, Received, Subscriber, is_detection, is_status
 from .conftest import setup_nvr_entry, wait_subscriptions, wait_until
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 
 async def _setup(hass: HomeAssistant, video: Path, **kwargs: Any) -> Any:
