@@ -4,11 +4,13 @@ Used by scripts/demo (run with .venv/bin/python) and imported by tests/demo. Eve
 through what a person would use: the onboarding and login REST endpoints the frontend calls,
 and the config-flow REST API behind *Settings -> Devices & services -> Add integration*.
 
-    demo_config.py prepare DEMO_DIR --http-port P --mqtt-port P
-    demo_config.py configure DEMO_DIR --url URL --mqtt-port P [--hass-pid PID] [--resume]
+    demo_config.py prepare DEMO_DIR --http-port P --mqtt-port P [--no-nvr]
+    demo_config.py configure DEMO_DIR --url URL --mqtt-port P [--hass-pid PID] [--resume] [--no-nvr]
     demo_config.py summary FILE SECONDS
     demo_config.py port-in-use PORT      (exit 0 when something listens on 127.0.0.1:PORT)
 
+`--no-nvr` leaves NVR Inference out (onboarding and MQTT only: a Home Assistant that discovers a
+worker, as tests/hass_process.py starts it). Works with Home Assistant 2026.2.3 and 2026.10.4.
 Only the standard library, so it also runs before Home Assistant is importable.
 """
 
@@ -127,8 +129,11 @@ def video_path(demo_dir: Path) -> Path:
     return demo_dir / "media" / "sample.avi"
 
 
-def prepare(demo_dir: Path, http_port: int, mqtt_port: int) -> None:
-    """Write the config dir, mosquitto.conf and the sample video (kept when already there)."""
+def prepare(demo_dir: Path, http_port: int, mqtt_port: int, *, nvr: bool = True) -> None:
+    """Write the config dir, mosquitto.conf and the sample video (kept when already there).
+
+    Without `nvr`: no link to the integration, no sample video (and so no OpenCV needed).
+    """
     demo_dir.mkdir(parents=True, exist_ok=True)
     (demo_dir / MARKER).write_text("scripts/demo owns this directory (scripts/demo --fresh)\n")
     config = demo_dir / "config"
@@ -137,7 +142,15 @@ def prepare(demo_dir: Path, http_port: int, mqtt_port: int) -> None:
     (demo_dir / "run").mkdir(exist_ok=True)
     (config / "configuration.yaml").write_text(configuration_yaml(http_port))
     (demo_dir / "mosquitto.conf").write_text(mosquitto_conf(mqtt_port))
+    onboarding = config / ".storage" / "onboarding"
+    if not onboarding.exists():
+        onboarding.write_text(onboarding_store())
+    if nvr:
+        _add_nvr_files(demo_dir, config)
 
+
+def _add_nvr_files(demo_dir: Path, config: Path) -> None:
+    """Link the integration into the config dir; write the sample video."""
     link = config / "custom_components" / "nvr_inference"
     if link.is_symlink() and link.resolve() != PACKAGE.resolve():
         link.unlink()
@@ -146,12 +159,11 @@ def prepare(demo_dir: Path, http_port: int, mqtt_port: int) -> None:
             raise DemoError(f"{link} exists and is not the demo's symlink: run with --fresh")
         link.symlink_to(PACKAGE, target_is_directory=True)
 
-    onboarding = config / ".storage" / "onboarding"
-    if not onboarding.exists():
-        onboarding.write_text(onboarding_store())
-
     video = video_path(demo_dir)
     if not video.exists():
+        # Run as a script, this file's directory is on sys.path, not the repository's.
+        if str(REPO) not in sys.path:
+            sys.path.insert(0, str(REPO))
         from custom_components.nvr_inference.engine.sample_video import (  # noqa: PLC0415
             write_sample_video,
         )
@@ -361,10 +373,57 @@ def entries(api: HomeAssistantApi, domain: str) -> list[dict[str, Any]]:
     ]
 
 
+def form_defaults(schema: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the values a form starts with in the frontend (its initial data) from its schema.
+
+    Defaults and suggested values; for required fields without one, what the frontend fills in
+    (false, "", the minimum, the first option); sections (`expandable`) nest their own. Answers
+    are sent on top of this, as a person's input is: a form may grow required fields between
+    releases (MQTT's broker step got a required `other_settings` section in 2026.x) and still
+    be answered with the same input.
+    """
+    data: dict[str, Any] = {}
+    for field in schema:
+        name = field["name"]
+        suggested = (field.get("description") or {}).get("suggested_value")
+        selector = field.get("selector") or {}
+        if suggested is not None:
+            data[name] = suggested
+        elif "default" in field:
+            data[name] = field["default"]
+        elif field.get("type") == "expandable":
+            data[name] = form_defaults(field.get("schema", []))
+        elif not field.get("required"):
+            continue
+        elif "boolean" in selector or field.get("type") == "boolean":
+            data[name] = False
+        elif "text" in selector or field.get("type") == "string":
+            data[name] = ""
+        elif "number" in selector:
+            data[name] = selector["number"].get("min", 0)
+        elif "select" in selector and selector["select"].get("options"):
+            first = selector["select"]["options"][0]
+            data[name] = first["value"] if isinstance(first, dict) else first
+    return data
+
+
+def _merged(base: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in answers.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def run_flow(
     api: HomeAssistantApi, start: dict[str, Any], answers: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """Run a config flow to its end, answering each form step from `answers`."""
+    """Run a config flow to its end, answering each form step from `answers`.
+
+    Each answer is sent over the form's initial data (`form_defaults`), as the frontend does.
+    """
     result = api.call("POST", "/api/config/config_entries/flow", start)
     for _ in range(len(answers) + 1):
         if result["type"] != "form":
@@ -374,9 +433,8 @@ def run_flow(
         step = result["step_id"]
         if step not in answers:
             raise DemoError(f"{start['handler']} flow asked for an unexpected step {step!r}")
-        result = api.call(
-            "POST", f"/api/config/config_entries/flow/{result['flow_id']}", answers[step]
-        )
+        answer = _merged(form_defaults(result.get("data_schema") or []), answers[step])
+        result = api.call("POST", f"/api/config/config_entries/flow/{result['flow_id']}", answer)
     if result["type"] == "form":
         raise DemoError(f"{start['handler']} flow did not finish: {result}")
     return dict(result)
@@ -463,26 +521,52 @@ def nvr_entities(api: HomeAssistantApi) -> list[dict[str, Any]]:
     return list(json.loads(api.template(ENTITIES_TEMPLATE)))
 
 
-def configure(
-    demo_dir: Path, url: str, mqtt_port: int, hass_pid: int | None, resume: bool
-) -> dict[str, Any]:
-    """Onboard, add MQTT and NVR Inference, wait until they run; return what to print."""
+def start_mqtt(
+    demo_dir: Path,
+    url: str,
+    mqtt_port: int,
+    hass_pid: int | None,
+    ready_timeout: float = READY_TIMEOUT,
+) -> tuple[HomeAssistantApi, str]:
+    """Wait for Home Assistant, onboard, add MQTT and wait until it is loaded.
+
+    Return the API, holding the demo user's access token (valid 30 minutes; `login()` gives a
+    new one), and what happened to the MQTT entry (added, kept or reconfigured).
+    """
     api = HomeAssistantApi(url)
     wait_until(
         "Home Assistant's HTTP server",
         lambda: api.request("GET", "/manifest.json", timeout=5).status == 200,
-        READY_TIMEOUT,
+        ready_timeout,
         hass_pid,
     )
     onboard(api)
     wait_until(
         "Home Assistant to finish starting",
         lambda: api.call("GET", "/api/config").get("state") == "RUNNING",
-        READY_TIMEOUT,
+        ready_timeout,
         hass_pid,
     )
     mqtt = ensure_mqtt(api, mqtt_port, demo_dir / "config")
     wait_loaded(api, "mqtt", 60, hass_pid)
+    return api, mqtt
+
+
+def configure(
+    demo_dir: Path,
+    url: str,
+    mqtt_port: int,
+    hass_pid: int | None,
+    resume: bool,
+    *,
+    nvr_entry: bool = True,
+) -> dict[str, Any]:
+    """Onboard, add MQTT and NVR Inference, wait until they run; return what to print."""
+    api, mqtt = start_mqtt(demo_dir, url, mqtt_port, hass_pid)
+    if not nvr_entry:
+        info = {"url": url, "mqtt_port": mqtt_port, "mqtt_entry": mqtt, "nvr_entry": "left out"}
+        (demo_dir / "run" / "state.json").write_text(json.dumps(info, indent=2))
+        return info
     nvr = ensure_nvr(api, video_path(demo_dir))
     wait_loaded(api, "nvr_inference", 120, hass_pid)
 
@@ -549,12 +633,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("demo_dir", type=Path)
     p.add_argument("--http-port", type=int, required=True)
     p.add_argument("--mqtt-port", type=int, required=True)
+    p.add_argument("--no-nvr", action="store_true", help="no NVR Inference, no sample video")
     c = sub.add_parser("configure")
     c.add_argument("demo_dir", type=Path)
     c.add_argument("--url", required=True)
     c.add_argument("--mqtt-port", type=int, required=True)
     c.add_argument("--hass-pid", type=int)
     c.add_argument("--resume", action="store_true")
+    c.add_argument("--no-nvr", action="store_true", help="onboarding and MQTT only")
     s = sub.add_parser("summary")
     s.add_argument("file", type=Path)
     s.add_argument("seconds")
@@ -564,9 +650,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "prepare":
-            prepare(args.demo_dir, args.http_port, args.mqtt_port)
+            prepare(args.demo_dir, args.http_port, args.mqtt_port, nvr=not args.no_nvr)
         elif args.command == "configure":
-            info = configure(args.demo_dir, args.url, args.mqtt_port, args.hass_pid, args.resume)
+            info = configure(
+                args.demo_dir,
+                args.url,
+                args.mqtt_port,
+                args.hass_pid,
+                args.resume,
+                nvr_entry=not args.no_nvr,
+            )
+            if args.no_nvr:
+                print(f"demo: MQTT integration {info['mqtt_entry']} (NVR Inference left out)")
+                return 0
             print(
                 f"demo: MQTT integration {info['mqtt_entry']}, "
                 f"NVR Inference {info['nvr_entry']} (face detector on the looping sample video)"

@@ -1,11 +1,18 @@
-"""The environment: pipeline packages added without moving one of Home Assistant's pins."""
+"""The environment: pipeline packages added without moving one of Home Assistant's pins.
+
+Runs in every Home Assistant lane: .venv / .venv-full (Python 3.13, Home Assistant 2026.2.3,
+the pipeline added under its pins) and .venv-ha-latest (Python 3.14, Home Assistant 2026.10.4,
+no pipeline package at all: none installs there).
+"""
 
 from __future__ import annotations
 
 import ast
 from importlib import metadata
+import json
 from pathlib import Path
 import re
+import sys
 
 import homeassistant
 from packaging.requirements import Requirement
@@ -13,6 +20,13 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "custom_components" / "nvr_inference" / "engine"
+HA_LATEST_LANE = sys.version_info >= (3, 14)
+LANE_REQUIREMENTS = (
+    [ROOT / "requirements" / "ha-latest.txt"]
+    if HA_LATEST_LANE
+    else [ROOT / "requirements" / "ha.txt", ROOT / "requirements" / "demo.txt"]
+)
+PIPELINE_DISTRIBUTIONS = ("streamvision", "inference", "opencv-python-headless", "opencv-python")
 
 
 def _pins(lines: list[str]) -> dict[str, str]:
@@ -60,10 +74,39 @@ def test_test_harness_pins_hold() -> None:
     assert moved == {}
 
 
+def _lane_pins() -> dict[str, str]:
+    return _pins([line for f in LANE_REQUIREMENTS for line in f.read_text().splitlines()])
+
+
 def test_versions_the_project_is_built_for() -> None:
-    assert homeassistant.const.__version__ == "2026.2.3"
-    assert _installed("pytest-homeassistant-custom-component") == "0.13.316"
-    assert _installed("streamvision") == "0.1.3"
+    pins = _lane_pins()
+    assert homeassistant.const.__version__ == pins["homeassistant"]
+    harness = "pytest-homeassistant-custom-component"
+    assert _installed(harness) == pins[harness]
+    if HA_LATEST_LANE:
+        assert homeassistant.const.__version__ == "2026.10.4"
+        # The point of this lane: none of the pipeline packages installs on Python 3.14.
+        assert {name: _installed(name) for name in PIPELINE_DISTRIBUTIONS} == dict.fromkeys(
+            PIPELINE_DISTRIBUTIONS
+        )
+    else:
+        assert homeassistant.const.__version__ == "2026.2.3"
+        assert _installed("streamvision") == "0.1.3"
+
+
+def test_integration_requirements_we_pin_are_home_assistants() -> None:
+    """What we install for Home Assistant's own integrations is what their manifests pin."""
+    components = Path(homeassistant.__file__).parent / "components"
+    wanted: dict[str, set[str]] = {}
+    for manifest in components.glob("*/manifest.json"):
+        for requirement in json.loads(manifest.read_text()).get("requirements", []):
+            wanted.setdefault(canonicalize_name(Requirement(requirement).name), set()).update(
+                _pins([requirement]).values()
+            )
+    ours = {name: v for name, v in _lane_pins().items() if name in wanted}
+    assert {n: v for n, v in ours.items() if v not in wanted[n]} == {}
+    for name, version in ours.items():
+        assert _installed(name) == version, name
 
 
 def test_engine_never_imports_home_assistant() -> None:

@@ -8,6 +8,7 @@ machines where Home Assistant is not installed at all.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 _ENTRY_POINTS = frozenset(
@@ -24,7 +25,9 @@ _ENTRY_POINTS = frozenset(
 def __getattr__(name: str) -> Any:
     """Load Home Assistant's entry points on first access."""
     if name in _ENTRY_POINTS:
-        from . import integration  # noqa: PLC0415
-
+        # By name, not `from . import integration`: the package's static imports stay free of
+        # Home Assistant, so type-checking the engine for Python 3.11 never reads Home
+        # Assistant's 3.12+ sources (scripts/lint).
+        integration = importlib.import_module(f"{__name__}.integration")
         return getattr(integration, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -55,7 +55,8 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 
-pytestmark = pytest.mark.timeout(480)  # a fresh machine also installs requirements/demo.txt
+# A fresh machine also installs requirements/demo.txt: hence the long timeout.
+pytestmark = [pytest.mark.pipeline, pytest.mark.timeout(480)]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from custom_components.nvr_inference.engine.sample_video import (
     render_frame,
 )
 
+pytestmark = pytest.mark.pipeline
+
 
 def test_face_detector_finds_every_drawn_face_and_nothing_else() -> None:
     detector = FaceDetector()

@@ -44,7 +44,7 @@ from custom_components.nvr_inference.engine.sources import SourceConfig
 
 from ..conftest import CallbackTransport, Recorder
 
-pytestmark = pytest.mark.usefixtures("no_thread_left_behind")
+pytestmark = [pytest.mark.pipeline, pytest.mark.usefixtures("no_thread_left_behind")]
 
 # The pipeline's own defaults: the prototype's buffers, so the backlog is as large as it was.
 PROTOTYPE_BUFFERS = RunnerOptions(decoding_buffer_size=64, predictions_queue_size=512)

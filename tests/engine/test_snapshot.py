@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from custom_components.nvr_inference.engine.messages import Detection
 from custom_components.nvr_inference.engine.snapshot import (
@@ -11,6 +12,8 @@ from custom_components.nvr_inference.engine.snapshot import (
     draw_detections,
     render_snapshot,
 )
+
+pytestmark = pytest.mark.pipeline
 
 
 def test_boxes_and_zones_are_drawn_where_they_are() -> None:

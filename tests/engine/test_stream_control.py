@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.gate import PauseGate
 from custom_components.nvr_inference.engine.pipeline import stream_operation_not_allowed_error
@@ -53,6 +55,7 @@ def _runner(kind_reference: str) -> tuple[SourceRunner, PauseGate, StubPipeline,
     return runner, gate, stub, statuses
 
 
+@pytest.mark.pipeline
 def test_refused_pause_is_reported_and_retried_and_the_gate_holds() -> None:
     runner, gate, stub, statuses = _runner("rtsp://cam.local/stream")
     runner._stream_state = "RUNNING"

@@ -16,7 +16,10 @@ from ..integration.conftest import (
 )
 from ..mqtt_helpers import Broker, Subscriber, is_detection, is_status
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 
 async def test_nothing_paused_is_sent_after_the_broker_returns(

@@ -16,7 +16,10 @@ import pytest
 from ..integration.conftest import setup_nvr_entry, wait_subscriptions
 from ..mqtt_helpers import Subscriber
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 COMMANDS = "nvr/control/commands"
 

@@ -19,7 +19,10 @@ from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..integration.conftest import setup_nvr_entry, wait_until
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 RELOADS = 50
 RSS_GROWTH_BOUND_MB = 64

@@ -22,7 +22,10 @@ from custom_components.nvr_inference.engine.runner import SourceState
 from ..integration.conftest import NVR_OPTIONS, nvr_entry_data, wait_until
 from ..mqtt_helpers import free_port
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 SERVER = Path(__file__).resolve().parents[1] / "rtsp_server.py"
 SYSTEM_PYTHON = "/usr/bin/python3"

@@ -24,7 +24,10 @@ from ..mqtt_helpers import Subscriber, free_port
 API_KEY = "rf_SECRET_api_key_5f3a"
 PASSWORD = "hunter2-SECRET"
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 
 async def test_secrets_never_appear(

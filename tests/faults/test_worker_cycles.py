@@ -9,6 +9,7 @@ import threading
 import weakref
 
 import psutil
+import pytest
 
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.sources import SourceConfig
@@ -22,6 +23,8 @@ from ..worker.conftest import (
     retained,
     status_of,
 )
+
+pytestmark = pytest.mark.pipeline
 
 CYCLES = 50
 RSS_GROWTH_BOUND_MB = 32

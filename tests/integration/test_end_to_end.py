@@ -34,7 +34,10 @@ from ..mqtt_helpers import (
 )
 from .conftest import setup_nvr_entry, wait_subscriptions, wait_until
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 
 async def _setup(hass: HomeAssistant, video: Path, **kwargs: Any) -> Any:

@@ -36,7 +36,7 @@ from custom_components.nvr_inference.engine.runner import Engine, SourceRunner, 
 from ..mqtt_helpers import free_port
 from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, setup_nvr_entry, wait_until
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations")
+pytestmark = [pytest.mark.pipeline, pytest.mark.usefixtures("enable_custom_integrations")]
 
 
 @pytest.mark.usefixtures("mqtt_entry")

@@ -1,4 +1,9 @@
-"""The worker as a real subprocess against a real mosquitto, watched by an independent client."""
+"""The worker as a real subprocess against a real mosquitto, watched by an independent client.
+
+Which worker: `$NVR_WORKER_CMD` when set (split like a shell would, e.g. the installed
+`.venv-worker311/bin/nvr-inference` in the worker311 lane: the wheel as a user installs it),
+else this Python running the repository's sources (`-m custom_components.nvr_inference...`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,7 +24,13 @@ import pytest
 from ..mqtt_helpers import Broker, Received, Subscriber, run_broker
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKER = [sys.executable, "-m", "custom_components.nvr_inference.engine.cli", "worker"]
+WORKER_CMD = shlex.split(os.environ.get("NVR_WORKER_CMD", "")) or [
+    sys.executable,
+    "-m",
+    "custom_components.nvr_inference.engine.cli",
+]
+"""The `nvr-inference` command the tests run."""
+WORKER = [*WORKER_CMD, "worker"]
 SECRET_ENV = ("NVR_MQTT_PASSWORD", "ROBOFLOW_API_KEY")
 
 

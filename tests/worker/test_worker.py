@@ -49,6 +49,8 @@ from .conftest import (
     worker_args,
 )
 
+pytestmark = pytest.mark.pipeline
+
 Spawn = Callable[..., WorkerProcess]
 DISCOVERY = "homeassistant/device/nvr_worker_test/config"
 

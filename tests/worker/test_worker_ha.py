@@ -23,6 +23,8 @@ from ..integration.conftest import running_mqtt_entry, wait_until
 from ..mqtt_helpers import Broker, Subscriber
 from .conftest import WorkerProcess, barrier, detection_of, status_of, worker_args
 
+pytestmark = pytest.mark.pipeline
+
 NODE = "nvr_worker_hatest"
 
 

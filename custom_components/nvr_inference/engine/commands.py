@@ -129,11 +129,16 @@ def accept_command(
     return result
 
 
+KNOWN_KEYS = ("command", "source_id")
+
+
 def _humanize(err: vol.MultipleInvalid) -> str:
     parts = []
     for error in err.errors:
         where = ".".join(str(p) for p in error.path)
-        if error.error_message == "extra keys not allowed":
+        # By path, not by message: Home Assistant 2026.3+ installs probatio as `voluptuous`,
+        # whose message for an extra key is "not a valid option".
+        if error.path and error.path[0] not in KNOWN_KEYS:
             parts.append(f"unknown key {where!r} (allowed: command, source_id)")
         elif error.error_message == "required key not provided":
             parts.append(f"missing {where!r}")
