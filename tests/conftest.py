@@ -87,6 +87,8 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def busy_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Something moves in nearly every frame, at 30 fps (320x240: cheap to decode and detect)."""
+    from custom_components.nvr_inference.engine.sample_video import write_sample_video
+
     return write_sample_video(
         tmp_path_factory.mktemp("video") / "busy.avi", size=(320, 240), fps=30.0, frames=100
     )

@@ -37,7 +37,7 @@ from custom_components.nvr_inference.engine.zones import (
 
 from ..conftest import CallbackTransport, Recorder
 
-pytestmark = pytest.mark.usefixtures("no_thread_left_behind")
+pytestmark = [pytest.mark.pipeline, pytest.mark.usefixtures("no_thread_left_behind")]
 
 MIN_FRAMES = 3
 RIGHT_HALF = "right: 0.30,0.50 1,0.50 1,0.80 0.30,0.80"

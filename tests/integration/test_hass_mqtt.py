@@ -33,7 +33,10 @@ from custom_components.nvr_inference.hass_mqtt import HassTransport
 from ..mqtt_helpers import Broker, Subscriber
 from .conftest import make_nvr_entry, wait_subscriptions, wait_until
 
-pytestmark = pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry")
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
 
 OTHER = HostInfo("worker:nvr_worker_garage@pi", HostKind.WORKER, "garage")
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import json
 from pathlib import Path
 
+import pytest
+
 from custom_components.nvr_inference.engine.host import HostInfo, HostKind, availability_payload
 
 from ..mqtt_helpers import Broker, Subscriber, resume_cycles
@@ -23,6 +25,8 @@ from .conftest import (
     status_of,
     worker_args,
 )
+
+pytestmark = pytest.mark.pipeline
 
 Spawn = Callable[..., WorkerProcess]
 STATE = "nvr_worker_test.json"
