@@ -26,6 +26,7 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
+from homeassistant.util import dt as dt_util
 
 from .bridge import LoopBridge
 from .const import (
@@ -37,6 +38,8 @@ from .const import (
     CONF_MAX_FPS,
     CONF_MODEL_ID,
     CONF_SOURCES,
+    CONF_TRACKING,
+    CONF_ZONES,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
     DETECTOR_ROBOFLOW,
@@ -46,6 +49,7 @@ from .const import (
 from .engine.control import STATUS_INTERVAL, ControlPlane
 from .engine.detectors import DetectorSpec, parse_detector
 from .engine.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
+from .engine.events import EventEngine, EventRecord
 from .engine.gate import PauseGate
 from .engine.host import HostInfo, HostKind
 from .engine.messages import DetectionMessage
@@ -55,8 +59,13 @@ from .engine.publisher import FencedPublisher
 from .engine.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions, SourceStatus
 from .engine.sources import SourceConfig
 from .engine.status import availability_topic, control_topic, overall_state, source_state_word
+from .engine.tracking import TrackingOptions
+from .engine.zones import SourceZones, zones_from_dict
 from .hass_mqtt import HassTransport, async_check_base_topic
 from .storage import HassPauseStore
+
+EVENT_TICK = 1.0
+"""Seconds between two checks for events whose object went unseen (a source gone quiet)."""
 
 ISSUE_PAUSE_STORE = "pause_store_unreadable"
 ISSUE_BASE_TOPIC = "base_topic_in_use"
@@ -90,6 +99,18 @@ async def async_remove_discovery(hass: HomeAssistant, base_topic: str) -> None:
         LOGGER.warning("Cannot remove the discovery config on %s: %s", topic, err)
 
 
+def zones_from_options(
+    options: dict[str, Any], sources: dict[int, SourceConfig]
+) -> dict[int, SourceZones]:
+    """Read each source's zones and lines from the entry's options (a removed source's go)."""
+    stored = options.get(CONF_ZONES) or {}
+    return {
+        int(sid): zones_from_dict(drawn)
+        for sid, drawn in stored.items()
+        if str(sid).isdigit() and int(sid) in sources
+    }
+
+
 def detector_from_entry(data: dict[str, Any], options: dict[str, Any]) -> DetectorSpec:
     """Build the detector spec from entry data and options."""
     name = data[CONF_DETECTOR]
@@ -121,10 +142,27 @@ class NvrController:
         self.unique_prefix = self.base_topic
         self.sources = {s.source_id: s for s in sources_from_entry(data)}
         self.spec = detector_from_entry(data, options)
+        self.tracking = TrackingOptions.from_mapping(options.get(CONF_TRACKING) or {})
+        self.zones = zones_from_options(options, self.sources)
         self.gate = PauseGate(self.sources)
         self.transport = HassTransport(hass)
+        self.events = (
+            EventEngine(
+                base_topic=self.base_topic,
+                sources=self.sources,
+                zones=self.zones,
+                classes=self.spec.reported_classes,
+                options=self.tracking,
+            )
+            if self.tracking.enabled
+            else None
+        )
         self.publisher = FencedPublisher(
-            self.gate, self.transport, self.base_topic, on_published=self._async_published
+            self.gate,
+            self.transport,
+            self.base_topic,
+            on_published=self._async_published,
+            events=self.events,
         )
         self.bridge = LoopBridge(hass, self.publisher, self._async_source_status)
         self.engine = Engine(
@@ -137,6 +175,8 @@ class NvrController:
                 max_fps=float(options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS)) or None,
                 api_key=data.get(CONF_API_KEY),
                 snapshot_interval=SNAPSHOT_INTERVAL,
+                tracking=self.tracking,
+                zones=self.zones,
             ),
         )
         self.store = HassPauseStore(hass, entry_id)
@@ -147,6 +187,7 @@ class NvrController:
             base_topic=self.base_topic,
             transport=self.transport,
             store=self.store,
+            publisher=self.publisher,
             discovery=DiscoverySpec(
                 node=discovery_node(self.base_topic),
                 device_name=f"{name} detections",
@@ -158,6 +199,13 @@ class NvrController:
             logger=LOGGER,
         )
         self.plane.add_pause_hook(self._drop_snapshots)
+        if self.events is not None:
+            self.events.add_listener(self._async_event_engine_changed)
+        # The last event of each source and the JPEG of its best frame (the "last event"
+        # picture), and whoever shows events (event entities), by source.
+        self.last_events: dict[int, EventRecord] = {}
+        self.event_snapshots: dict[int, tuple[bytes, datetime]] = {}
+        self._event_listeners: dict[int, list[Callable[[EventRecord], None]]] = {}
         # The latest snapshot per source and when its frame was captured; dropped when the
         # source pauses, so no pre-pause frame is ever shown as current (see _drop_snapshots).
         self.snapshots: dict[int, tuple[bytes, datetime]] = {}
@@ -219,6 +267,7 @@ class NvrController:
             async_track_time_interval(
                 hass, self._async_refresh, timedelta(seconds=STATUS_INTERVAL)
             ),
+            async_track_time_interval(hass, self._async_tick, timedelta(seconds=EVENT_TICK)),
         ]
         self._unsub_stop = hass.bus.async_listen_once(
             EVENT_HOMEASSISTANT_STOP, self._async_hass_stop
@@ -363,9 +412,46 @@ class NvrController:
         for source_id in newly_paused:
             self.snapshots.pop(source_id, None)
 
+    def zone_count(self, source_id: int, zone: str, object_class: str) -> int:
+        """Return the objects of a class standing in a zone of a source (0 untracked)."""
+        if self.events is None:
+            return 0
+        return self.events.zone_counts(source_id).get(zone, {}).get(object_class, 0)
+
+    def line_count(self, source_id: int, line: str, direction: str) -> int:
+        """Return the crossings of a line of a source, `in` or `out` (0 untracked)."""
+        if self.events is None:
+            return 0
+        return self.events.line_counts(source_id).get(line, {}).get(direction, 0)
+
     def published(self, source_id: int) -> int:
         """Return how many detection messages a source has published."""
         return self.publisher.published_by_source.get(source_id, 0)
+
+    @callback
+    def async_add_event_listener(
+        self, source_id: int, listener: Callable[[EventRecord], None]
+    ) -> Callable[[], None]:
+        """Call `listener(record)` for each event of `source_id`; return an unsubscribe."""
+        listeners = self._event_listeners.setdefault(source_id, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    @callback
+    def _async_event_engine_changed(self, source_id: int, what: str, value: Any) -> None:
+        """Keep and fan out what the event engine published (on the loop, gate lock held)."""
+        if what == "event":
+            record: EventRecord = value
+            self.last_events[source_id] = record
+            if record.snapshot is not None:
+                self.event_snapshots[source_id] = (record.snapshot, dt_util.utcnow())
+            for listener in list(self._event_listeners.get(source_id, ())):
+                listener(record)
+        self._async_notify(source_id)
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        self.publisher.tick()
 
     @callback
     def _async_refresh(self, _now: datetime) -> None:

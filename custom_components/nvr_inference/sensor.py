@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .controller import NvrController
 from .data import NvrConfigEntry
+from .engine.discovery import node_id
 from .entity import NvrEntity
 
 PARALLEL_UPDATES = 0
@@ -109,12 +110,27 @@ async def async_setup_entry(
 ) -> None:
     """Add the hub's sensors and every source's."""
     controller = entry.runtime_data.controller
-    entities = [NvrSensor(controller=controller, description=d) for d in HUB_SENSORS]
+    entities: list[SensorEntity] = [
+        NvrSensor(controller=controller, description=d) for d in HUB_SENSORS
+    ]
     entities += [
         NvrSensor(controller=controller, description=d, source_id=sid)
         for sid in controller.sources
         for d in SOURCE_SENSORS
     ]
+    events = controller.events
+    if events is not None:
+        for sid in controller.zones:
+            entities += [
+                ZoneCount(controller=controller, source_id=sid, zone=zone, object_class=cls)
+                for zone, classes in events.zone_counts(sid).items()
+                for cls in classes
+            ]
+            entities += [
+                LineCount(controller=controller, source_id=sid, line=line, direction=direction)
+                for line in events.line_counts(sid)
+                for direction in ("in", "out")
+            ]
     async_add_entities(entities)
 
 
@@ -151,3 +167,47 @@ class NvrSensor(NvrEntity, SensorEntity):
     def native_value(self) -> str | int | float | None:
         """Read the value."""
         return self.entity_description.value_fn(self.controller, self.source_id)
+
+
+class ZoneCount(NvrEntity, SensorEntity):
+    """How many objects of a class stand in a zone (open events; 0 while paused)."""
+
+    _attr_translation_key = "zone_count"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(
+        self, *, controller: NvrController, source_id: int, zone: str, object_class: str
+    ) -> None:
+        """Bind to one zone and class of a source."""
+        key = f"zone_{node_id(zone)}_{node_id(object_class)}_count"
+        super().__init__(controller=controller, key=key, source_id=source_id)
+        self._zone, self._class = zone, object_class
+        self._attr_translation_placeholders = {"zone": zone, "object": object_class}
+
+    @property
+    def native_value(self) -> int:
+        """Return the count."""
+        assert self.source_id is not None
+        return self.controller.zone_count(self.source_id, self._zone, self._class)
+
+
+class LineCount(NvrEntity, SensorEntity):
+    """Tracked objects that crossed a line, one way, since Home Assistant started the entry."""
+
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+
+    def __init__(
+        self, *, controller: NvrController, source_id: int, line: str, direction: str
+    ) -> None:
+        """Bind to one line and direction of a source."""
+        key = f"line_{node_id(line)}_{direction}"
+        super().__init__(controller=controller, key=key, source_id=source_id)
+        self._line, self._direction = line, direction
+        self._attr_translation_key = f"line_{direction}"
+        self._attr_translation_placeholders = {"line": line}
+
+    @property
+    def native_value(self) -> int:
+        """Return the count."""
+        assert self.source_id is not None
+        return self.controller.line_count(self.source_id, self._line, self._direction)

@@ -33,6 +33,8 @@ from custom_components.nvr_inference.const import (
     CONF_MAX_FPS,
     CONF_MODEL_ID,
     CONF_SOURCES,
+    CONF_TRACKING,
+    CONF_ZONES,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
     DOMAIN,
@@ -648,12 +650,21 @@ async def test_reauth_errors(
     assert mock_roboflow_entry.data[CONF_API_KEY] == "good-key"
 
 
+async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["detection", "tracking", "zones"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
 async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> None:
     """Options are shown with their current values and saved normalised."""
     mock_config_entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await _options_step(hass, mock_config_entry, "detection")
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "detection"
     assert _suggested(result) == {
         CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
         CONF_MAX_FPS: DEFAULT_MAX_FPS,
@@ -681,13 +692,97 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
     assert result["data"] == options
     assert mock_config_entry.options == options
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await _options_step(hass, mock_config_entry, "detection")
     assert _suggested(result)[CONF_CLASSES] == "person, car"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_CONFIDENCE: 0.5, CONF_MAX_FPS: 5, CONF_DISCOVERY: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options[CONF_CLASSES] == []
+
+
+async def test_options_tracking(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> None:
+    """Tracking settings are shown with their defaults, checked, and kept beside the rest."""
+    mock_config_entry.add_to_hass(hass)
+    result = await _options_step(hass, mock_config_entry, "tracking")
+    assert result["step_id"] == "tracking"
+    defaults = _suggested(result)
+    assert defaults == {
+        "enabled": True,
+        "min_frames": 3,
+        "end_after": 5.0,
+        "activation_threshold": 0.25,
+        "lost_track_buffer": 30,
+        "matching_threshold": 0.8,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], defaults | {"min_frames": 2.5}
+    )
+    assert result["errors"] == {"base": "invalid_tracking"}
+    assert "min_frames must be a whole number" in result["description_placeholders"]["error"]
+    assert mock_config_entry.options == DEFAULT_OPTIONS  # nothing changed
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], defaults | {"min_frames": 5, "end_after": 8}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options == DEFAULT_OPTIONS | {
+        CONF_TRACKING: defaults | {"min_frames": 5, "end_after": 8.0}
+    }
+
+
+async def test_options_zones(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> None:
+    """Zones per camera: checked with precise errors, saved normalised, kept per source."""
+    mock_config_entry.add_to_hass(hass)
+    result = await _options_step(hass, mock_config_entry, "zones")
+    assert result["step_id"] == "zones"  # two cameras: choose one
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"source": "1"})
+    assert result["step_id"] == "zones_source"
+    assert result["description_placeholders"]["source"] == "Source 1"
+    for text, message in (
+        ("drive: 0,0 1,0", "needs at least 3 points"),
+        ("drive: 0,0 1,0 1,1 | person", "unknown class 'person'; the detector reports motion"),
+        ("drive: 0,0 1,1 1,0 0,1", "cross"),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_ZONES: text}
+        )
+        assert result["errors"] == {CONF_ZONES: "invalid_zones"}
+        assert message in result["description_placeholders"]["error"]
+    assert mock_config_entry.options == DEFAULT_OPTIONS
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_ZONES: "drive: 0,0.5 1,0.5 1,1 0,1\nline gate: 0.2,0.5 0.8,0.5 | motion"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options[CONF_ZONES] == {
+        "1": {
+            "zones": [
+                {"name": "drive", "points": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]], "classes": []}
+            ],
+            "lines": [
+                {"name": "gate", "start": [0.2, 0.5], "end": [0.8, 0.5], "classes": ["motion"]}
+            ],
+        }
+    }
+    # Shown again as written; emptied, the source's zones go.
+    result = await _options_step(hass, mock_config_entry, "zones")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"source": "1"})
+    shown = _suggested(result)[CONF_ZONES]
+    assert shown == "drive: 0,0.5 1,0.5 1,1 0,1\nline gate: 0.2,0.5 0.8,0.5 | motion"
+    # Tracking cannot be turned off while zones exist, and a class filter cannot drop theirs.
+    tracking = await _options_step(hass, mock_config_entry, "tracking")
+    off = _suggested(tracking) | {"enabled": False}
+    tracking = await hass.config_entries.options.async_configure(tracking["flow_id"], off)
+    assert tracking["errors"] == {"base": "zones_need_tracking"}
+    detection = await _options_step(hass, mock_config_entry, "detection")
+    detection = await hass.config_entries.options.async_configure(
+        detection["flow_id"],
+        {CONF_CONFIDENCE: 0.5, CONF_MAX_FPS: 5, CONF_CLASSES: "face", CONF_DISCOVERY: True},
+    )
+    assert detection["errors"] == {CONF_CLASSES: "classes_used_by_zones"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_ZONES: ""})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options[CONF_ZONES] == {}
 
 
 @pytest.mark.parametrize(
@@ -778,15 +873,10 @@ def _leaves(value: Any, path: str = "") -> dict[str, set[str]]:
     return {path: set(re.findall(r"\{(\w+)\}", value))}
 
 
-REWORDED_AFTER_2026_2 = {
-    ("config_flow", "abort", "already_in_progress"): (
-        "This is already being configured. Finish the existing configuration before starting again."
-    ),
-    ("config_flow", "abort", "reconfigure_successful"): "Reconfiguration was successful",
-}
+CURRENT_COMMON = Path(__file__).resolve().parents[2] / "scripts" / "common_strings_current.json"
 """Common strings Home Assistant reworded after 2026.2 (as in 2026.10.4 and 2026.11.0). en.json
 follows the current wording: the ha-latest lane checks it against that release's own strings;
-on 2026.2.3 these keys are taken as the current wording."""
+on 2026.2.3 these keys are taken as the current wording (scripts/translations does the same)."""
 
 
 def test_translations_match_strings() -> None:
@@ -800,11 +890,12 @@ def test_translations_match_strings() -> None:
         (Path(homeassistant.__file__).parent / "strings.json").read_text(encoding="utf-8")
     )
     if Version(ha_version) < Version("2026.10"):
-        for (*path, key), text in REWORDED_AFTER_2026_2.items():
-            node = common["common"]
-            for part in path:
-                node = node[part]
-            node[key] = text
+        current = json.loads(CURRENT_COMMON.read_text(encoding="utf-8"))
+        for section, groups in current.items():
+            if section.startswith("_"):
+                continue
+            for group, keys in groups.items():
+                common["common"][section][group].update(keys)
     english = json.loads((PACKAGE / "translations" / "en.json").read_text(encoding="utf-8"))
     spanish = json.loads((PACKAGE / "translations" / "es.json").read_text(encoding="utf-8"))
 

@@ -1,0 +1,57 @@
+"""Zone occupancy: per source, zone and class, on while a tracked object of it stands there.
+
+Counted from the source's open events (an object is counted once it is an event, so a
+one-frame flicker turns nothing on), and zeroed when the source pauses: never stuck on.
+"""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller import NvrController
+from .data import NvrConfigEntry
+from .engine.discovery import node_id
+from .entity import NvrEntity
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NvrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add an occupancy sensor per zone and counted class of every source."""
+    controller = entry.runtime_data.controller
+    if controller.events is None:
+        return
+    async_add_entities(
+        ZoneOccupancy(controller=controller, source_id=sid, zone=zone, object_class=cls)
+        for sid, zones in controller.zones.items()
+        for zone, classes in controller.events.zone_counts(sid).items()
+        for cls in classes
+    )
+
+
+class ZoneOccupancy(NvrEntity, BinarySensorEntity):
+    """On while at least one object of the class is in the zone."""
+
+    _attr_translation_key = "zone_occupancy"
+    _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
+
+    def __init__(
+        self, *, controller: NvrController, source_id: int, zone: str, object_class: str
+    ) -> None:
+        """Bind to one zone and class of a source."""
+        key = f"zone_{node_id(zone)}_{node_id(object_class)}_occupancy"
+        super().__init__(controller=controller, key=key, source_id=source_id)
+        self._zone, self._class = zone, object_class
+        self._attr_translation_placeholders = {"zone": zone, "object": object_class}
+
+    @property
+    def is_on(self) -> bool:
+        """Return True while the zone holds an object of the class."""
+        assert self.source_id is not None
+        return self.controller.zone_count(self.source_id, self._zone, self._class) > 0
