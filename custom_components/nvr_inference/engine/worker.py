@@ -56,7 +56,11 @@ _LOGGER = logging.getLogger(__name__)
 STATUS_INTERVAL = 10.0
 """Seconds between status refreshes (fps and latency sensors read them)."""
 
-BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {"motion": ("motion",), "face": ("face",)}
+BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {
+    "motion": ("motion",),
+    "face": ("face",),
+    "person": ("person",),
+}
 """Classes the built-in detectors emit (for the per-class occupancy sensors)."""
 
 _PUBLISH_WAIT = 3.0
