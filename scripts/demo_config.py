@@ -38,7 +38,7 @@ DEMO_PASSWORD = "demo-nvr-1234"
 
 NVR_TITLE = "NVR"
 NVR_BASE_TOPIC = "nvr"
-NVR_DETECTOR = "face"
+NVR_DETECTOR = "person"
 SOURCE_NAME = "Sample"
 MARKER = ".nvr-demo"
 """A file in the demo dir: `--fresh` only deletes a dir that has it (or an empty one)."""
@@ -123,12 +123,16 @@ def onboarding_store() -> str:
 
 
 def video_path(demo_dir: Path) -> Path:
-    """Where the demo keeps its sample video."""
-    return demo_dir / "media" / "sample.avi"
+    """Where the demo keeps its sample video: the person scene (engine/person_scene.py)."""
+    return demo_dir / "media" / "person.avi"
 
 
 def prepare(demo_dir: Path, http_port: int, mqtt_port: int) -> None:
-    """Write the config dir, mosquitto.conf and the sample video (kept when already there)."""
+    """Write the config dir, mosquitto.conf and the sample video (kept when already there).
+
+    The video is the person scene, made from scikit-image's astronaut photo that scripts/setup
+    extracted into .cache/photos.
+    """
     demo_dir.mkdir(parents=True, exist_ok=True)
     (demo_dir / MARKER).write_text("scripts/demo owns this directory (scripts/demo --fresh)\n")
     config = demo_dir / "config"
@@ -152,13 +156,19 @@ def prepare(demo_dir: Path, http_port: int, mqtt_port: int) -> None:
 
     video = video_path(demo_dir)
     if not video.exists():
-        from custom_components.nvr_inference.engine.sample_video import (  # noqa: PLC0415
-            write_sample_video,
+        from custom_components.nvr_inference.engine.person_scene import (  # noqa: PLC0415
+            PERSON_PHOTO,
+            write_person_video,
         )
+        from custom_components.nvr_inference.engine.photos import photo_path  # noqa: PLC0415
 
+        try:
+            photo = photo_path(PERSON_PHOTO)
+        except FileNotFoundError as err:
+            raise DemoError(str(err)) from None
         video.parent.mkdir(exist_ok=True)
         partial = video.with_suffix(".partial.avi")
-        write_sample_video(partial)
+        write_person_video(partial, photo)
         partial.replace(video)
 
 
@@ -426,7 +436,7 @@ def ensure_mqtt(api: HomeAssistantApi, mqtt_port: int, config_dir: Path) -> str:
 
 
 def ensure_nvr(api: HomeAssistantApi, video: Path) -> str:
-    """Add NVR Inference on the looping sample video, as the config flow's form would."""
+    """Add NVR Inference on the looping person scene, as the config flow's form would."""
     if entries(api, "nvr_inference"):
         return "kept"
     result = run_flow(
@@ -569,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             info = configure(args.demo_dir, args.url, args.mqtt_port, args.hass_pid, args.resume)
             print(
                 f"demo: MQTT integration {info['mqtt_entry']}, "
-                f"NVR Inference {info['nvr_entry']} (face detector on the looping sample video)"
+                f"NVR Inference {info['nvr_entry']} (person detector on the looping person scene)"
             )
             for entity in info["resumed"]:
                 print(f"demo: {entity} was on (restored pause): turned it off for --headless")

@@ -13,6 +13,10 @@ import pytest
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
+from custom_components.nvr_inference.engine.person_scene import (
+    PERSON_PHOTO,
+    write_person_video,
+)
 from custom_components.nvr_inference.engine.pipeline import (
     full_profile_available,
     inference_pipeline_class,
@@ -21,6 +25,8 @@ from custom_components.nvr_inference.engine.sample_video import (
     SAMPLE_FRAMES,
     write_sample_video,
 )
+
+from .photos import photo
 
 if full_profile_available():
     # `inference` starts three daemon telemetry threads on first use; start them now, before
@@ -40,6 +46,12 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_sample_video(
         tmp_path_factory.mktemp("video") / "long.avi", frames=10 * SAMPLE_FRAMES
     )
+
+
+@pytest.fixture(scope="session")
+def person_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The person scene once (200 frames at 10 fps, 640x480), from the astronaut photo."""
+    return write_person_video(tmp_path_factory.mktemp("video") / "person.avi", photo(PERSON_PHOTO))
 
 
 class Recorder:

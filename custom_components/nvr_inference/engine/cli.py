@@ -4,6 +4,7 @@
     nvr-inference worker --config /etc/nvr-inference.yaml
     nvr-inference worker --remove --name porch-pi           # clear its discovery config
     nvr-inference sample-video /tmp/sample.avi --frames 260
+    nvr-inference sample-video /tmp/person.avi --scene person --photo astronaut.png
 
 Secrets never go on the command line (anything there shows up in `ps`): the MQTT password comes
 from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROBOFLOW_API_KEY`
@@ -140,12 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "sample-video",
         allow_abbrev=False,
-        help="write the deterministic sample video",
-        description="Write the sample scene (two faces, a sliding box, an empty tail; 10 fps, "
-        "MJPG in AVI) to PATH.",
+        help="write a deterministic sample video",
+        description="Write a sample scene to PATH (10 fps, MJPG in AVI). `faces`: two drawn "
+        "faces, a sliding box, an empty tail (130 frames). `person`: a person cut out of a "
+        "photograph walks into a still room, stands, and walks out (200 frames, still 90%% of "
+        "the time); the photo is scikit-image's astronaut.png, which scripts/setup extracts.",
     )
     sample.add_argument("path", help="output file (.avi)")
-    sample.add_argument("--frames", type=int, default=None, help="number of frames (default 130)")
+    sample.add_argument(
+        "--scene", choices=("faces", "person"), default="faces", help="which scene (default faces)"
+    )
+    sample.add_argument(
+        "--photo",
+        default=None,
+        help="the person scene's photo (default: astronaut.png from scripts/setup's cache, "
+        "or from $NVR_PHOTO_DIR)",
+    )
+    sample.add_argument(
+        "--frames", type=int, default=None, help="number of frames (default: one loop)"
+    )
     sample.add_argument("--size", default=None, help="WIDTHxHEIGHT (default 640x480)")
     sample.set_defaults(run=_run_sample_video)
     return parser
@@ -589,7 +603,13 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
 
 
 def _run_sample_video(args: argparse.Namespace) -> int:
-    from .sample_video import (  # noqa: PLC0415 - OpenCV only for this command
+    from .person_scene import (  # noqa: PLC0415 - OpenCV only for this command
+        PERSON_FRAMES,
+        PERSON_PHOTO,
+        write_person_video,
+    )
+    from .photos import photo_path  # noqa: PLC0415
+    from .sample_video import (  # noqa: PLC0415
         SAMPLE_FRAMES,
         SAMPLE_SIZE,
         write_sample_video,
@@ -603,11 +623,20 @@ def _run_sample_video(args: argparse.Namespace) -> int:
                 EXIT_CONFIG, f"--size must be WIDTHxHEIGHT (at least 16x16), got {args.size!r}"
             )
         size = (int(match[1]), int(match[2]))
-    frames = SAMPLE_FRAMES if args.frames is None else args.frames
+    person = args.scene == "person"
+    if args.photo and not person:
+        return _fail(EXIT_CONFIG, "--photo is for --scene person")
+    frames = (PERSON_FRAMES if person else SAMPLE_FRAMES) if args.frames is None else args.frames
     if frames < 1:
         return _fail(EXIT_CONFIG, f"--frames must be at least 1, got {frames}")
     try:
-        path = write_sample_video(args.path, size=size, frames=frames)
+        if person:
+            photo = Path(args.photo) if args.photo else photo_path(PERSON_PHOTO)
+            if not photo.is_file():
+                return _fail(EXIT_CONFIG, f"the photo {photo} does not exist")
+            path = write_person_video(args.path, photo, size=size, frames=frames)
+        else:
+            path = write_sample_video(args.path, size=size, frames=frames)
     except OSError as err:
         return _fail(EXIT_CONFIG, str(err))
     print(path)  # noqa: T201 - the command's output
