@@ -40,6 +40,7 @@ from .const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
+    CONF_MOTION_GATING,
     CONF_SOURCES,
     DEFAULT_BASE_TOPIC,
     DEFAULT_CONFIDENCE,
@@ -116,6 +117,7 @@ OPTIONS_SCHEMA: Final = vol.Schema(
         ),
         vol.Optional(CONF_CLASSES): TextSelector(),
         vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
+        vol.Required(CONF_MOTION_GATING, default=True): BooleanSelector(),
     }
 )
 
@@ -411,7 +413,7 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NvrInferenceOptionsFlow(OptionsFlow):
-    """Detection options: confidence, rate, class filter, MQTT discovery."""
+    """Detection options: confidence, rate, class filter, MQTT discovery, motion gating."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and save the options (the entry reloads when they change)."""
@@ -422,6 +424,7 @@ class NvrInferenceOptionsFlow(OptionsFlow):
                     CONF_MAX_FPS: float(user_input[CONF_MAX_FPS]),
                     CONF_CLASSES: parse_classes(user_input.get(CONF_CLASSES, "")),
                     CONF_DISCOVERY: user_input[CONF_DISCOVERY],
+                    CONF_MOTION_GATING: user_input[CONF_MOTION_GATING],
                 }
             )
         options = self.config_entry.options
@@ -430,6 +433,7 @@ class NvrInferenceOptionsFlow(OptionsFlow):
             CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
             CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
             CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
+            CONF_MOTION_GATING: options.get(CONF_MOTION_GATING, True),
         }
         return self.async_show_form(
             step_id="init",

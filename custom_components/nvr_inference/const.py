@@ -20,6 +20,7 @@ CONF_CONFIDENCE: Final = "confidence"
 CONF_MAX_FPS: Final = "max_fps"
 CONF_CLASSES: Final = "classes"  # list of class names to keep; empty keeps all
 CONF_DISCOVERY: Final = "discovery"  # publish MQTT discovery for detection entities
+CONF_MOTION_GATING: Final = "motion_gating"  # face/person only where the picture changed
 
 # Keys inside one source dict.
 SOURCE_ID: Final = "source_id"

@@ -41,6 +41,7 @@ from .const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
+    CONF_MOTION_GATING,
     CONF_SOURCES,
     DEFAULT_CONFIDENCE,
     DEFAULT_DISCOVERY_PREFIX,
@@ -108,6 +109,7 @@ def detector_from_entry(data: dict[str, Any], options: dict[str, Any]) -> Detect
         name,
         confidence=float(options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE)),
         classes=options.get(CONF_CLASSES, ()),
+        motion_gating=bool(options.get(CONF_MOTION_GATING, True)),
     )
 
 

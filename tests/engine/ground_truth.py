@@ -4,44 +4,55 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-import json
 from pathlib import Path
 import threading
 from typing import Any
 
 from custom_components.nvr_inference.engine.detectors import DetectorSpec
 from custom_components.nvr_inference.engine.gate import PauseGate
+from custom_components.nvr_inference.engine.messages import DetectionMessage
 from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.runner import Engine, SourceState
+from custom_components.nvr_inference.engine.runner import Engine
 from custom_components.nvr_inference.engine.sample_video import GroundTruth
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
 Found = dict[int, list[dict[str, Any]]]
 
 
-def run_on_video(video: Path, spec: DetectorSpec, timeout: float = 240) -> Found:
-    """Run `spec` on every frame of `video` through the engine; detections by 0-based frame index.
+@dataclass(frozen=True)
+class Run:
+    """What a run on a video found (detections by 0-based frame index) and the detector used."""
 
-    The publisher sends a message for each frame with detections and one empty message when
-    they stop, so a frame without a message had no detections.
+    found: Found
+    detector: Any
+
+
+def run_on_video(video: Path, spec: DetectorSpec, frames: int, timeout: float = 240) -> Run:
+    """Run `spec` on every one of the `frames` frames of `video` through the engine.
+
+    Every frame's message is recorded as it is handed to the fenced publisher, so frames without
+    detections count too. We wait for all of them rather than for the source's ENDED state:
+    that comes when decoding ends, while up to a buffer's worth of frames still await inference.
     """
     gate = PauseGate([0])
-    messages: list[dict[str, Any]] = []
-    publisher = FencedPublisher(gate, lambda _topic, payload: messages.append(json.loads(payload)))
-    ended = threading.Event()
-    engine = Engine(
-        [SourceConfig(0, str(video))],
-        spec,
-        publisher,
-        gate=gate,
-        on_status=lambda status: status.state is SourceState.ENDED and ended.set(),
-    )
+    publisher = FencedPublisher(gate, lambda _topic, _payload: None)
+    delivered: dict[int, list[dict[str, Any]]] = {}
+    done = threading.Event()
+
+    def deliver(message: DetectionMessage) -> None:
+        delivered[message.frame_id - 1] = [d.as_dict() for d in message.detections]
+        publisher(message)
+        if len(delivered) == frames:
+            done.set()
+
+    engine = Engine([SourceConfig(0, str(video))], spec, deliver, gate=gate)
     engine.start()
     try:
-        assert ended.wait(timeout), f"the video did not end within {timeout} s"
+        assert done.wait(timeout), f"{len(delivered)} of {frames} frames within {timeout} s"
     finally:
         engine.stop()
-    return {m["frame_id"] - 1: m["detections"] for m in messages}
+    assert publisher.published > 0
+    return Run(delivered, engine.runners[0]._detector)
 
 
 def iou(detection: dict[str, Any], truth: GroundTruth) -> float:

@@ -92,7 +92,7 @@ def test_person_recall_and_precision_on_the_person_video(person_video: Path) -> 
     box has IoU >= 0.90 with the truth and confidence >= 0.89. Required here: recall and
     precision at least 0.95, a hit being IoU >= 0.5.
     """
-    found = run_on_video(person_video, parse_detector("person"))
+    found = run_on_video(person_video, parse_detector("person"), PERSON_FRAMES).found
     result = score(found, person_at, PERSON_FRAMES, "person", lambda d, t: iou(d, t) >= 0.5)
     assert result.hits + result.misses == 120
     assert result.recall >= 0.95, result

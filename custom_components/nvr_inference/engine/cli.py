@@ -126,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--max-fps", type=float, help="frames per second per source (0: all)")
     detect.add_argument("--confidence", type=float, help="minimum confidence (default 0.5)")
+    detect.add_argument(
+        "--motion-gating",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the heavy detectors (face, person) only on frames, and regions, where the "
+        "picture changed; still frames repeat the last detections (default on)",
+    )
+    detect.add_argument(
+        "--full-frame-interval",
+        type=float,
+        metavar="SECONDS",
+        help="with motion gating, also run on the whole frame this often (default 10)",
+    )
     detect.add_argument("--classes", help="comma-separated classes to keep (default: all)")
 
     general = worker.add_argument_group("general")
@@ -185,6 +198,8 @@ _KEYS = {
     "max_fps",
     "confidence",
     "classes",
+    "motion_gating",
+    "full_frame_interval",
     "log_level",
 }
 _SECRET_KEYS = {"mqtt_password", "password", "api_key", "roboflow_api_key"}
@@ -395,6 +410,8 @@ def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | N
         _as_str(detector_name, "detector"),
         confidence=_as_float(pick("confidence", 0.5), "confidence"),
         classes=[str(c) for c in classes],
+        motion_gating=_as_bool(pick("motion_gating", True), "motion_gating"),
+        full_frame_interval=_as_float(pick("full_frame_interval", 10.0), "full_frame_interval"),
     )
     if not spec.is_roboflow:
         return spec, None

@@ -8,12 +8,17 @@ is named `roboflow:<model_id>` and runs through `InferencePipeline.init` (full p
 `roboflow.py`).
 
 Every detector returns boxes in pixels of the frame it was given, as `Detection`s.
+
+The heavy built-ins (`face`, `person`) run behind a motion gate by default (`gating.py`): only
+on frames where the picture changed, on the changed region, with a full-frame pass every
+`full_frame_interval` seconds. `motion_gating=False` runs them on every frame.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+import math
 from typing import Protocol
 
 from .errors import DetectorError
@@ -40,11 +45,18 @@ class DetectorSpec:
     model_id: str  # what goes into messages: the built-in's name or the Roboflow model id
     confidence: float = 0.5
     classes: frozenset[str] = frozenset()  # empty: every class
+    motion_gating: bool = True  # heavy built-ins run only where the picture changed
+    full_frame_interval: float = 10.0  # seconds between full-frame passes when gated
 
     @property
     def is_roboflow(self) -> bool:
         """Return True for a Roboflow model (needs the full profile and an API key)."""
         return self.name == "roboflow"
+
+    @property
+    def gated(self) -> bool:
+        """Return True when this detector runs behind the motion gate."""
+        return self.motion_gating and self.name in HEAVY_DETECTORS
 
     def keeps(self, detection: Detection) -> bool:
         """Apply the confidence threshold and the class filter."""
@@ -54,20 +66,40 @@ class DetectorSpec:
 
 
 def parse_detector(
-    name: str, *, confidence: float = 0.5, classes: Sequence[str] = ()
+    name: str,
+    *,
+    confidence: float = 0.5,
+    classes: Sequence[str] = (),
+    motion_gating: bool = True,
+    full_frame_interval: float = 10.0,
 ) -> DetectorSpec:
     """Parse a built-in's name or `roboflow:<model_id>`; raise `DetectorError` otherwise."""
     if not 0.0 <= confidence <= 1.0:
         raise DetectorError(f"confidence must be between 0 and 1, got {confidence}")
+    if not (math.isfinite(full_frame_interval) and full_frame_interval > 0):
+        raise DetectorError(
+            f"full_frame_interval must be a positive number of seconds, got {full_frame_interval}"
+        )
     wanted = frozenset(c.strip() for c in classes if c.strip())
+
+    def spec(kind: str, model_id: str) -> DetectorSpec:
+        return DetectorSpec(
+            kind,
+            model_id,
+            confidence=confidence,
+            classes=wanted,
+            motion_gating=motion_gating,
+            full_frame_interval=full_frame_interval,
+        )
+
     text = name.strip()
     if text.lower().startswith(ROBOFLOW_PREFIX):
         model_id = text[len(ROBOFLOW_PREFIX) :].strip()
         if not model_id:
             raise DetectorError("roboflow: needs a model id, e.g. roboflow:yolov8n-640")
-        return DetectorSpec("roboflow", model_id, confidence, wanted)
+        return spec("roboflow", model_id)
     if text.lower() in BUILTIN_DETECTORS:
-        return DetectorSpec(text.lower(), text.lower(), confidence, wanted)
+        return spec(text.lower(), text.lower())
     choices = ", ".join([*BUILTIN_DETECTORS, f"{ROBOFLOW_PREFIX}<model_id>"])
     raise DetectorError(f"unknown detector {name!r}; choose one of {choices}")
 
@@ -81,13 +113,26 @@ BUILTIN_CLASSES: Mapping[str, tuple[str, ...]] = {
 }
 """Classes each built-in detector emits (for the per-class occupancy sensors)."""
 
+HEAVY_DETECTORS: frozenset[str] = frozenset({"face", "person"})
+"""Built-ins worth gating: tens of milliseconds a frame (motion itself takes one or two)."""
+
 
 def build_builtin(spec: DetectorSpec) -> Detector:
-    """Create a fresh built-in detector (each source gets its own: MOG2 keeps state)."""
+    """Create a fresh built-in detector (each source gets its own: MOG2 and the gate keep state).
+
+    A heavy one comes wrapped in the motion gate unless `spec.motion_gating` is off.
+    """
     from .builtin import BUILTIN_FACTORIES  # noqa: PLC0415 - OpenCV only when needed
 
     try:
         factory = BUILTIN_FACTORIES[spec.name]
     except KeyError:
         raise DetectorError(f"{spec.name!r} is not a built-in detector") from None
-    return factory(spec)
+    detector = factory(spec)
+    if not spec.gated:
+        return detector
+    from .gating import GatingOptions, MotionGatedDetector  # noqa: PLC0415
+
+    return MotionGatedDetector(
+        detector, GatingOptions(full_frame_interval=spec.full_frame_interval)
+    )
