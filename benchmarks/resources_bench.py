@@ -135,6 +135,7 @@ class WatchedWorker:
         self.sub.client.message_callback_add(f"{self.base}/detections/+", self._on_detection)
         args = ["--mqtt-port", str(broker.port), "--name", name, "--base-topic", self.base]
         args += ["--detector", detector, "--loop", "--log-level", "warning"]
+        args += ["--no-motion-gating"]  # every frame, as before gating: detectors_bench.py has it
         for i, video in enumerate(videos):
             args += ["--source", f"Cam {i}={video}"]
         self.log = logdir / f"{name}.log"
