@@ -1,7 +1,11 @@
 """Detector benchmarks: numbers, not tests. Prints a table and writes JSON.
 
 1. Detector speed at 640x480: `person`, `face` and `motion` (ungated: the detector alone), on
-   one OpenCV thread and on two (`cv2.setNumThreads`), on the frames of both sample scenes.
+   one OpenCV thread and on two (`cv2.setNumThreads`), on the frames of both sample scenes:
+   frames per second of wall time, and the CPU time per frame (all of this process's threads),
+   which is what a frame costs whatever else the machine is doing. On a machine shared with
+   other work the wall-time figures drop and two threads may not help: read the load average
+   recorded beside them.
 2. CPU per camera at 720p / 5 fps with `person`, gated and ungated, on the person scene (still
    90% of the time), looping in real time like a camera, through the real engine in this
    process. CPU comes from the kernel's per-thread run time (/proc/self/task/<tid>/schedstat,
@@ -19,6 +23,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 import json
+import os
 from pathlib import Path
 import tempfile
 import threading
@@ -71,13 +76,15 @@ def bench_speed(frames: int) -> dict[str, Any]:
                 for scene, images in scenes.items():
                     detector = build_builtin(parse_detector(name, motion_gating=False))
                     detector(images[0])  # warm-up (the first call allocates)
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     for i in range(frames):
                         detector(images[i % len(images)])
                     elapsed = time.perf_counter() - started
+                    cpu = time.process_time() - cpu_started
                     out[f"{name}_{scene}_{threads}t"] = {
                         "fps": frames / elapsed,
                         "ms_per_frame": 1000 * elapsed / frames,
+                        "cpu_ms_per_frame": 1000 * cpu / frames,
                     }
     finally:
         cv2.setNumThreads(before)
@@ -242,16 +249,19 @@ def bench_cpu(tmp: Path, loops: int) -> dict[str, Any]:
 
 def _print(results: dict[str, Any], show: Callable[[Any], str]) -> None:
     speed = results["speed"]
-    print(f"{'detector':<9}{'scene':<14}{'1 thread':>20}{'2 threads':>20}")
+    print(f"{'detector':<9}{'scene':<14}{'1 thread':>28}{'2 threads':>28}")
     for name in ("person", "face", "motion"):
         for scene in ("person_scene", "faces_scene"):
-            one, two = speed[f"{name}_{scene}_1t"], speed[f"{name}_{scene}_2t"]
-            print(
-                f"{name:<9}{scene:<14}"
-                f"{one['fps']:>9.1f} fps {one['ms_per_frame']:>5.1f} ms"
-                f"{two['fps']:>9.1f} fps {two['ms_per_frame']:>5.1f} ms"
-            )
-    print("(640x480, the detector alone, ungated)")
+            cells = []
+            for threads in (1, 2):
+                r = speed[f"{name}_{scene}_{threads}t"]
+                wall, cpu = r["ms_per_frame"], r["cpu_ms_per_frame"]
+                cells.append(f"{r['fps']:>8.1f} fps {wall:>6.1f} ms {cpu:>5.1f} cpu")
+            print(f"{name:<9}{scene:<14}{cells[0]:>28}{cells[1]:>28}")
+    print("(640x480, the detector alone, ungated; ms = wall time, cpu = CPU ms per frame)")
+    machine = results["machine"]
+    start, end = machine["loadavg_1m_at_start"], machine["loadavg_1m_at_end"]
+    print(f"(load average at start {start}, at end {end})")
     cpu = results["cpu_720p_5fps_person"]
     print()
     print(f"{'person, 720p 5 fps':<28}{'ungated':>12}{'gated':>12}")
@@ -281,10 +291,12 @@ def main() -> None:
     args = parser.parse_args()
     began = time.monotonic()
     results: dict[str, Any] = {"machine": machine_info()}
+    results["machine"]["loadavg_1m_at_start"] = round(os.getloadavg()[0], 2)
     results["speed"] = bench_speed(args.frames)
     with tempfile.TemporaryDirectory(prefix="nvr-detectors-") as name:
         results["cpu_720p_5fps_person"] = bench_cpu(Path(name), args.loops)
     results["machine"]["benchmark_seconds"] = round(time.monotonic() - began, 1)
+    results["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
     _print(results, lambda v: f"{v:.2f}" if isinstance(v, float) else str(v))
