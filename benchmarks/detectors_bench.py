@@ -14,7 +14,8 @@
    our control thread). Every frame's detections are checked against the ground truth:
    a person missed or a false alarm would show here. Goal: detection at least 5x cheaper gated.
 
-    python -m benchmarks.detectors_bench [--frames N] [--loops K] [--json PATH]
+    python -m benchmarks.detectors_bench [--speed-only | --cpu-only] [--frames N] [--loops K]
+        [--json PATH]
 """
 
 from __future__ import annotations
@@ -248,6 +249,13 @@ def bench_cpu(tmp: Path, loops: int) -> dict[str, Any]:
 
 
 def _print(results: dict[str, Any], show: Callable[[Any], str]) -> None:
+    if "speed" in results:
+        _print_speed(results)
+    if "cpu_720p_5fps_person" in results:
+        _print_cpu(results, show)
+
+
+def _print_speed(results: dict[str, Any]) -> None:
     speed = results["speed"]
     print(f"{'detector':<9}{'scene':<14}{'1 thread':>28}{'2 threads':>28}")
     for name in ("person", "face", "motion"):
@@ -262,6 +270,9 @@ def _print(results: dict[str, Any], show: Callable[[Any], str]) -> None:
     machine = results["machine"]
     start, end = machine["loadavg_1m_at_start"], machine["loadavg_1m_at_end"]
     print(f"(load average at start {start}, at end {end})")
+
+
+def _print_cpu(results: dict[str, Any], show: Callable[[Any], str]) -> None:
     cpu = results["cpu_720p_5fps_person"]
     print()
     print(f"{'person, 720p 5 fps':<28}{'ungated':>12}{'gated':>12}")
@@ -285,6 +296,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--speed-only", action="store_true", help="skip the CPU per camera")
+    only.add_argument("--cpu-only", action="store_true", help="skip the detector speed")
     parser.add_argument("--frames", type=int, default=200, help="frames per speed measurement")
     parser.add_argument("--loops", type=int, default=2, help="40 s scene loops per CPU window")
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/detectors.json"))
@@ -292,9 +306,11 @@ def main() -> None:
     began = time.monotonic()
     results: dict[str, Any] = {"machine": machine_info()}
     results["machine"]["loadavg_1m_at_start"] = round(os.getloadavg()[0], 2)
-    results["speed"] = bench_speed(args.frames)
-    with tempfile.TemporaryDirectory(prefix="nvr-detectors-") as name:
-        results["cpu_720p_5fps_person"] = bench_cpu(Path(name), args.loops)
+    if not args.cpu_only:
+        results["speed"] = bench_speed(args.frames)
+    if not args.speed_only:
+        with tempfile.TemporaryDirectory(prefix="nvr-detectors-") as name:
+            results["cpu_720p_5fps_person"] = bench_cpu(Path(name), args.loops)
     results["machine"]["benchmark_seconds"] = round(time.monotonic() - began, 1)
     results["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     args.json.parent.mkdir(parents=True, exist_ok=True)
