@@ -13,6 +13,11 @@ pipeline goes, best of `--repeats`:
 3. `init_with_custom_logic` with a bare onnxruntime session on the same `weights.onnx`, our own
    resize/scale and a threshold on its output: the model without Roboflow's wrapper.
 
+Each path runs twice: with torch's default intra-op threads (one per core) and with
+`torch.set_num_threads(1)`. Roboflow's wrapper does its pre- and post-processing in torch, and on
+a small machine that is busy with other work torch's thread pool can cost several times the
+work itself; the second run shows how much.
+
     python -m benchmarks.local_model_bench [--frames N] [--repeats R] [--json PATH]
 """
 
@@ -141,6 +146,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/local_model.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine_info()}
+    results["machine"]["loadavg_1m_at_start"] = round(os.getloadavg()[0], 2)
+    import torch  # noqa: PLC0415 - imported by inference already; here to set its threads
+
+    default_threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory(prefix="nvr-local-model-") as name:
         tmp = Path(name)
         folder = write_model_package(tmp / "model")
@@ -150,28 +159,38 @@ def main() -> None:
             "custom_logic_same_model": via_custom_logic_same_model(folder, video),
             "custom_logic_bare_onnxruntime": via_custom_logic_bare_onnx(folder, video),
         }
-        for key, make in paths.items():
-            runs = [_timed(make) for _ in range(args.repeats)]
-            fps, frames, cpu_ms = max(runs)
-            results[key] = {
-                "fps": fps,
-                "ms_per_frame": 1000 / fps,
-                "cpu_ms_per_frame": cpu_ms,
-                "frames": frames,
-            }
-    base = results["custom_logic_bare_onnxruntime"]["ms_per_frame"]
-    for key in paths:
-        results[key]["ms_over_bare_onnxruntime"] = results[key]["ms_per_frame"] - base
+        for threads in (default_threads, 1):
+            torch.set_num_threads(threads)
+            for key, make in paths.items():
+                runs = [_timed(make) for _ in range(args.repeats)]
+                fps, frames, cpu_ms = max(runs)
+                results[f"{key}_torch{threads}t"] = {
+                    "fps": fps,
+                    "ms_per_frame": 1000 / fps,
+                    "cpu_ms_per_frame": cpu_ms,
+                    "frames": frames,
+                }
+        torch.set_num_threads(default_threads)
+    results["machine"]["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    rows = [k for k in results if k != "machine"]
+    for key in rows:
+        bare = results[f"custom_logic_bare_onnxruntime_{key.rsplit('_', 1)[1]}"]
+        results[key]["ms_over_bare_onnxruntime"] = (
+            results[key]["ms_per_frame"] - bare["ms_per_frame"]
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2))
-    head = f"{'path (640x480 MJPG, every frame)':<34}{'fps':>8}{'ms':>8}{'+ms vs bare':>13}"
+    head = f"{'path (640x480 MJPG, every frame)':<42}{'fps':>8}{'ms':>8}{'+ms vs bare':>13}"
     print(f"{head}{'cpu ms':>8}")
-    for key in paths:
+    for key in rows:
         r = results[key]
         print(
-            f"{key:<34}{r['fps']:>8.1f}{r['ms_per_frame']:>8.2f}"
+            f"{key:<42}{r['fps']:>8.1f}{r['ms_per_frame']:>8.2f}"
             f"{r['ms_over_bare_onnxruntime']:>13.2f}{r['cpu_ms_per_frame']:>8.2f}"
         )
+    machine = results["machine"]
+    start, end = machine["loadavg_1m_at_start"], machine["loadavg_1m_at_end"]
+    print(f"(torchNt: torch intra-op threads; load average at start {start}, at end {end})")
     print(f"(written to {args.json})")
 
 
