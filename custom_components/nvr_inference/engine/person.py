@@ -8,7 +8,7 @@ through the text graph that `ssd_graph` writes. Nothing is downloaded.
 
 Why this model: no PyPI package ships a permissively licensed general COCO detector inside its
 wheel (Ultralytics' YOLO weights are AGPL), and people are what camera owners want first.
-Measured on a 2-core VM: about 22 ms a frame on one thread, 14 ms on two.
+Measured on an idle 2-core VM: about 22 ms a frame on one thread, 14 ms on two.
 """
 
 from __future__ import annotations
