@@ -1,6 +1,7 @@
 """Print every benchmark's latest numbers as one table, and write them as one JSON file.
 
-`python -m benchmarks.report` reads benchmarks/results/{engine,e2e,load,resources,soak}.json (each
+`python -m benchmarks.report` reads benchmarks/results/{engine,e2e,load,resources,soak,detectors,
+local_model}.json (each
 benchmark writes its own) and writes benchmarks/results/summary.json. `benchmarks/run` calls it
 last, so one command prints everything.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path("benchmarks/results")
-FILES = ("engine", "e2e", "load", "resources", "soak")
+FILES = ("engine", "e2e", "load", "resources", "soak", "detectors", "local_model")
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -136,6 +136,7 @@ class WatchedWorker:
         args = ["--mqtt-port", str(broker.port), "--name", name, "--base-topic", self.base]
         args += ["--detector", detector, "--loop", "--log-level", "warning"]
         args += ["--state-file", str(logdir / f"{name}-state.json")]
+        args += ["--no-motion-gating"]  # every frame, as before gating: detectors_bench.py has it
         for i, video in enumerate(videos):
             args += ["--source", f"Cam {i}={video}"]
         self.log = logdir / f"{name}.log"

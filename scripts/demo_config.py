@@ -40,7 +40,7 @@ DEMO_PASSWORD = "demo-nvr-1234"
 
 NVR_TITLE = "NVR"
 NVR_BASE_TOPIC = "nvr"
-NVR_DETECTOR = "face"
+NVR_DETECTOR = "person"
 SOURCE_NAME = "Sample"
 MARKER = ".nvr-demo"
 """A file in the demo dir: `--fresh` only deletes a dir that has it (or an empty one)."""
@@ -125,14 +125,16 @@ def onboarding_store() -> str:
 
 
 def video_path(demo_dir: Path) -> Path:
-    """Where the demo keeps its sample video."""
-    return demo_dir / "media" / "sample.avi"
+    """Where the demo keeps its sample video: the person scene (engine/person_scene.py)."""
+    return demo_dir / "media" / "person.avi"
 
 
 def prepare(demo_dir: Path, http_port: int, mqtt_port: int, *, nvr: bool = True) -> None:
     """Write the config dir, mosquitto.conf and the sample video (kept when already there).
 
-    Without `nvr`: no link to the integration, no sample video (and so no OpenCV needed).
+    Without `nvr`: no link to the integration, no sample video (and so no OpenCV needed). The
+    video is the person scene, made from scikit-image's astronaut photo that scripts/setup
+    extracted into .cache/photos.
     """
     demo_dir.mkdir(parents=True, exist_ok=True)
     (demo_dir / MARKER).write_text("scripts/demo owns this directory (scripts/demo --fresh)\n")
@@ -164,13 +166,19 @@ def _add_nvr_files(demo_dir: Path, config: Path) -> None:
         # Run as a script, this file's directory is on sys.path, not the repository's.
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
-        from custom_components.nvr_inference.engine.sample_video import (  # noqa: PLC0415
-            write_sample_video,
+        from custom_components.nvr_inference.engine.person_scene import (  # noqa: PLC0415
+            PERSON_PHOTO,
+            write_person_video,
         )
+        from custom_components.nvr_inference.engine.photos import photo_path  # noqa: PLC0415
 
+        try:
+            photo = photo_path(PERSON_PHOTO)
+        except FileNotFoundError as err:
+            raise DemoError(str(err)) from None
         video.parent.mkdir(exist_ok=True)
         partial = video.with_suffix(".partial.avi")
-        write_sample_video(partial)
+        write_person_video(partial, photo)
         partial.replace(video)
 
 
@@ -484,7 +492,7 @@ def ensure_mqtt(api: HomeAssistantApi, mqtt_port: int, config_dir: Path) -> str:
 
 
 def ensure_nvr(api: HomeAssistantApi, video: Path) -> str:
-    """Add NVR Inference on the looping sample video, as the config flow's form would."""
+    """Add NVR Inference on the looping person scene, as the config flow's form would."""
     if entries(api, "nvr_inference"):
         return "kept"
     result = run_flow(
@@ -665,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             print(
                 f"demo: MQTT integration {info['mqtt_entry']}, "
-                f"NVR Inference {info['nvr_entry']} (face detector on the looping sample video)"
+                f"NVR Inference {info['nvr_entry']} (person detector on the looping person scene)"
             )
             for entity in info["resumed"]:
                 print(f"demo: {entity} was on (restored pause): turned it off for --headless")

@@ -94,6 +94,19 @@ def busy_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def person_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The person scene once (200 frames at 10 fps, 640x480), from the astronaut photo."""
+    from custom_components.nvr_inference.engine.person_scene import (
+        PERSON_PHOTO,
+        write_person_video,
+    )
+
+    from .photos import photo
+
+    return write_person_video(tmp_path_factory.mktemp("video") / "person.avi", photo(PERSON_PHOTO))
+
+
 class CallbackTransport:
     """The engine's `Transport`, handing every message to `publish(topic, payload)`."""
 

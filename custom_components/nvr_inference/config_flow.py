@@ -1,4 +1,4 @@
-"""Config flow for nvr_inference: user, roboflow, reconfigure, reauth and options.
+"""Config flow for nvr_inference: user, roboflow, local, reconfigure, reauth and options.
 
 Every step that changes sources or credentials tests them before saving: the engine's
 `check_setup` (blocking, so in the executor) imports the pipeline, builds the detector and
@@ -41,12 +41,14 @@ from .const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
+    CONF_MOTION_GATING,
     CONF_SOURCES,
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_BASE_TOPIC,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
+    DETECTOR_LOCAL,
     DETECTOR_MOTION,
     DETECTOR_ROBOFLOW,
     DETECTORS,
@@ -63,11 +65,13 @@ from .engine.errors import (
     DetectorError,
     FullProfileRequiredError,
     InvalidApiKeyError,
+    LocalModelError,
     ModelNotFoundError,
     PipelineMissingError,
     SourceUnavailableError,
 )
 from .engine.host import HostInfo, HostKind
+from .engine.local_model import LOCAL_PREFIX
 from .engine.probe import check_setup
 from .engine.sources import SourceConfig, redact_url
 from .engine.tracking import TrackingError, TrackingOptions
@@ -108,6 +112,7 @@ ROBOFLOW_SCHEMA: Final = vol.Schema(
         vol.Required(CONF_API_KEY): PASSWORD_SELECTOR,
     }
 )
+LOCAL_SCHEMA: Final = vol.Schema({vol.Required(CONF_MODEL_ID): TextSelector()})
 RECONFIGURE_SCHEMA: Final = vol.Schema(
     {
         vol.Required(CONF_SOURCES): SOURCES_SELECTOR,
@@ -125,6 +130,7 @@ OPTIONS_SCHEMA: Final = vol.Schema(
         ),
         vol.Optional(CONF_CLASSES): TextSelector(),
         vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
+        vol.Required(CONF_MOTION_GATING, default=True): BooleanSelector(),
     }
 )
 
@@ -162,8 +168,13 @@ ZONES_SCHEMA: Final = vol.Schema(
     {vol.Optional(CONF_ZONES): TextSelector(TextSelectorConfig(multiline=True))}
 )
 
-# Probe errors that belong to one field of the roboflow and reauth forms.
-_ERROR_FIELDS: Final = {"invalid_auth": CONF_API_KEY, "model_not_found": CONF_MODEL_ID}
+# Probe errors that belong to one field of the roboflow, local and reauth forms.
+_ERROR_FIELDS: Final = {
+    "invalid_auth": CONF_API_KEY,
+    "model_not_found": CONF_MODEL_ID,
+    "invalid_local_model": CONF_MODEL_ID,
+}
+_PREFIXES: Final = {DETECTOR_ROBOFLOW: ROBOFLOW_PREFIX, DETECTOR_LOCAL: LOCAL_PREFIX}
 
 
 def _split_line(line: str) -> tuple[str | None, str]:
@@ -268,9 +279,8 @@ async def async_check_setup(
     error: str | None = None
     placeholders: dict[str, str] = {}
     try:
-        spec = parse_detector(
-            f"{ROBOFLOW_PREFIX}{model_id}" if detector == DETECTOR_ROBOFLOW else detector
-        )
+        prefix = _PREFIXES.get(detector)
+        spec = parse_detector(f"{prefix}{model_id}" if prefix else detector)
         configs = [SourceConfig.from_dict(source) for source in sources]
         await hass.async_add_executor_job(check_setup, configs, spec, api_key, PROBE_TIMEOUT)
     except (PipelineMissingError, FullProfileRequiredError):
@@ -282,6 +292,8 @@ async def async_check_setup(
         error = "invalid_auth"
     except ModelNotFoundError as err:
         error, placeholders = "model_not_found", {"error": str(err)}
+    except LocalModelError as err:
+        error, placeholders = "invalid_local_model", {"error": str(err)}
     except DetectorError as err:
         error, placeholders = "invalid_detector", {"error": str(err)}
     except Exception:  # noqa: BLE001
@@ -300,6 +312,7 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         self._data: dict[str, Any] = {}
         self._user_input: dict[str, Any] = {}
         self._roboflow_input: dict[str, Any] = {}
+        self._local_input: dict[str, Any] = {}
 
     @staticmethod
     @callback
@@ -335,6 +348,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
                 if self._data[CONF_DETECTOR] == DETECTOR_ROBOFLOW:
                     return await self.async_step_roboflow()
+                if self._data[CONF_DETECTOR] == DETECTOR_LOCAL:
+                    return await self.async_step_local()
                 error, placeholders = await async_check_setup(
                     self.hass, sources, self._data[CONF_DETECTOR]
                 )
@@ -367,6 +382,28 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="roboflow",
             data_schema=self.add_suggested_values_to_schema(ROBOFLOW_SCHEMA, self._roboflow_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_local(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the folder of your own model package; no API key: it loads offline."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            self._local_input = user_input
+            folder = user_input[CONF_MODEL_ID].strip()
+            error, placeholders = await async_check_setup(
+                self.hass, self._data[CONF_SOURCES], DETECTOR_LOCAL, folder
+            )
+            if error is None:
+                return self._async_create_entry({**self._data, CONF_MODEL_ID: folder})
+            if error == "cannot_connect":
+                return self._async_show_user_form(self._user_input, {"base": error}, placeholders)
+            errors[_ERROR_FIELDS.get(error, "base")] = error
+        return self.async_show_form(
+            step_id="local",
+            data_schema=self.add_suggested_values_to_schema(LOCAL_SCHEMA, self._local_input),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -501,6 +538,7 @@ class NvrInferenceOptionsFlow(OptionsFlowWithReload):
                         CONF_MAX_FPS: float(user_input[CONF_MAX_FPS]),
                         CONF_CLASSES: classes,
                         CONF_DISCOVERY: user_input[CONF_DISCOVERY],
+                        CONF_MOTION_GATING: user_input[CONF_MOTION_GATING],
                     }
                 )
             errors[CONF_CLASSES], placeholders["error"] = "classes_used_by_zones", error
@@ -509,6 +547,7 @@ class NvrInferenceOptionsFlow(OptionsFlowWithReload):
             CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
             CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
             CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
+            CONF_MOTION_GATING: options.get(CONF_MOTION_GATING, True),
         }
         return self.async_show_form(
             step_id="detection",
@@ -608,8 +647,8 @@ class NvrInferenceOptionsFlow(OptionsFlowWithReload):
         """Return the classes the entry's detector reports (with `classes` as the filter)."""
         data = self.config_entry.data
         name = data[CONF_DETECTOR]
-        if name == DETECTOR_ROBOFLOW:
-            name = f"{ROBOFLOW_PREFIX}{data[CONF_MODEL_ID]}"
+        if name in _PREFIXES:
+            name = f"{_PREFIXES[name]}{data[CONF_MODEL_ID]}"
         wanted = self.config_entry.options.get(CONF_CLASSES, []) if classes is None else classes
         return parse_detector(name, classes=wanted).reported_classes
 

@@ -10,8 +10,8 @@ LOGGER = logging.getLogger(__package__)
 
 # Config entry data (set by the user and reconfigure steps).
 CONF_SOURCES: Final = "sources"  # list of {"source_id", "reference", "name", "loop"}
-CONF_DETECTOR: Final = "detector"  # "motion", "face" or "roboflow"
-CONF_MODEL_ID: Final = "model_id"  # Roboflow model id, with CONF_DETECTOR == "roboflow"
+CONF_DETECTOR: Final = "detector"  # "motion", "face", "person", "roboflow" or "local"
+CONF_MODEL_ID: Final = "model_id"  # Roboflow model id, or the local model's absolute folder
 CONF_BASE_TOPIC: Final = "base_topic"
 # CONF_API_KEY and CONF_NAME come from homeassistant.const.
 
@@ -22,6 +22,7 @@ CONF_CLASSES: Final = "classes"  # list of class names to keep; empty keeps all
 CONF_DISCOVERY: Final = "discovery"  # publish MQTT discovery for detection entities
 CONF_TRACKING: Final = "tracking"  # TrackingOptions fields (engine/tracking.py)
 CONF_ZONES: Final = "zones"  # {"<source_id>": {"zones": [...], "lines": [...]}}
+CONF_MOTION_GATING: Final = "motion_gating"  # face/person only where the picture changed
 
 # Keys inside one source dict.
 SOURCE_ID: Final = "source_id"
@@ -31,8 +32,16 @@ SOURCE_LOOP: Final = "loop"
 
 DETECTOR_MOTION: Final = "motion"
 DETECTOR_FACE: Final = "face"
+DETECTOR_PERSON: Final = "person"
 DETECTOR_ROBOFLOW: Final = "roboflow"
-DETECTORS: Final = (DETECTOR_MOTION, DETECTOR_FACE, DETECTOR_ROBOFLOW)
+DETECTOR_LOCAL: Final = "local"  # your own model package in a folder (full profile, no key)
+DETECTORS: Final = (
+    DETECTOR_MOTION,
+    DETECTOR_FACE,
+    DETECTOR_PERSON,
+    DETECTOR_ROBOFLOW,
+    DETECTOR_LOCAL,
+)
 
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5

@@ -37,11 +37,13 @@ from .const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
+    CONF_MOTION_GATING,
     CONF_SOURCES,
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
+    DETECTOR_LOCAL,
     DETECTOR_ROBOFLOW,
     DOMAIN,
     LOGGER,
@@ -116,10 +118,13 @@ def detector_from_entry(data: dict[str, Any], options: dict[str, Any]) -> Detect
     name = data[CONF_DETECTOR]
     if name == DETECTOR_ROBOFLOW:
         name = f"roboflow:{data[CONF_MODEL_ID]}"
+    elif name == DETECTOR_LOCAL:
+        name = f"local:{data[CONF_MODEL_ID]}"
     return parse_detector(
         name,
         confidence=float(options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE)),
         classes=options.get(CONF_CLASSES, ()),
+        motion_gating=bool(options.get(CONF_MOTION_GATING, True)),
     )
 
 

@@ -239,16 +239,16 @@ def test_demo_headless(socket_enabled: None, tmp_path: Path) -> None:
             summary = [line for line in output.splitlines() if line.startswith("demo: OK:")]
             assert len(summary) == 1, output
             assert "detections arrived on nvr/detections/0" in summary[0]
-            assert "face" in summary[0]
+            assert "person" in summary[0]
 
-            # The independent client saw it too: the status, then detections of real faces,
+            # The independent client saw it too: the status, then detections of the person,
             # then, as Home Assistant stopped (before the broker), the integration going offline.
             running = sub.wait_for(_paused(False), timeout=1)
             detection = sub.wait_for(is_detection(0), timeout=1, after=running.seq)
             body = detection.json()
-            assert body["model_id"] == "face"
+            assert body["model_id"] == "person"
             assert body["detections"]
-            assert {d["class"] for d in body["detections"]} == {"face"}
+            assert {d["class"] for d in body["detections"]} == {"person"}
             sub.wait_for(
                 lambda m: m.topic == "nvr/availability"
                 and json.loads(m.payload)["state"] == "offline",

@@ -32,6 +32,7 @@ from custom_components.nvr_inference.const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
+    CONF_MOTION_GATING,
     CONF_SOURCES,
     CONF_TRACKING,
     CONF_ZONES,
@@ -670,6 +671,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
         CONF_MAX_FPS: DEFAULT_MAX_FPS,
         CONF_CLASSES: "",
         CONF_DISCOVERY: True,
+        CONF_MOTION_GATING: True,
     }
 
     result = await hass.config_entries.options.async_configure(
@@ -679,6 +681,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
             CONF_MAX_FPS: 12,
             CONF_CLASSES: " person, car,, person ,",
             CONF_DISCOVERY: False,
+            CONF_MOTION_GATING: False,
         },
     )
 
@@ -688,6 +691,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
         CONF_MAX_FPS: 12.0,
         CONF_CLASSES: ["person", "car"],
         CONF_DISCOVERY: False,
+        CONF_MOTION_GATING: False,
     }
     assert result["data"] == options
     assert mock_config_entry.options == options

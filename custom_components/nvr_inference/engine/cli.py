@@ -2,8 +2,10 @@
 
     nvr-inference worker --mqtt-host broker.lan --source "Porch=rtsp://..." --detector face
     nvr-inference worker --config /etc/nvr-inference.yaml
+    nvr-inference worker --source /dev/video0 --detector local:/srv/models/my-yolov8  # offline
     nvr-inference worker --remove --name porch-pi           # clear its discovery config
     nvr-inference sample-video /tmp/sample.avi --frames 260
+    nvr-inference sample-video /tmp/person.avi --scene person --photo astronaut.png
 
 Secrets never go on the command line (anything there shows up in `ps`): the MQTT password comes
 from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROBOFLOW_API_KEY`
@@ -127,12 +129,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="replay file sources forever, like cameras",
     )
-    detect.add_argument("--detector", help="motion, face or roboflow:<model_id>")
+    detect.add_argument(
+        "--detector",
+        help="motion, face, person (offline built-ins), roboflow:<model_id> (needs an API "
+        "key), or local:<folder>: your own model package (model_config.json, weights.onnx, "
+        "class_names.txt, inference_config.json) in an absolute folder, loaded by Roboflow's "
+        "loader offline with no API key (both need the full profile)",
+    )
     detect.add_argument(
         "--api-key-file", help=f"file holding the Roboflow API key (or ${API_KEY_ENV})"
     )
     detect.add_argument("--max-fps", type=float, help="frames per second per source (0: all)")
     detect.add_argument("--confidence", type=float, help="minimum confidence (default 0.5)")
+    detect.add_argument(
+        "--motion-gating",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the heavy detectors (face, person) only on frames, and regions, where the "
+        "picture changed; still frames repeat the last detections (default on)",
+    )
+    detect.add_argument(
+        "--full-frame-interval",
+        type=float,
+        metavar="SECONDS",
+        help="with motion gating, also run on the whole frame this often (default 10)",
+    )
     detect.add_argument("--classes", help="comma-separated classes to keep (default: all)")
 
     events = worker.add_argument_group("tracking, events and zones")
@@ -182,12 +203,25 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser(
         "sample-video",
         allow_abbrev=False,
-        help="write the deterministic sample video",
-        description="Write the sample scene (two faces, a sliding box, an empty tail; 10 fps, "
-        "MJPG in AVI) to PATH.",
+        help="write a deterministic sample video",
+        description="Write a sample scene to PATH (10 fps, MJPG in AVI). `faces`: two drawn "
+        "faces, a sliding box, an empty tail (130 frames). `person`: a person cut out of a "
+        "photograph walks into a still room, stands, and walks out (200 frames, still 90%% of "
+        "the time); the photo is scikit-image's astronaut.png, which scripts/setup extracts.",
     )
     sample.add_argument("path", help="output file (.avi)")
-    sample.add_argument("--frames", type=int, default=None, help="number of frames (default 130)")
+    sample.add_argument(
+        "--scene", choices=("faces", "person"), default="faces", help="which scene (default faces)"
+    )
+    sample.add_argument(
+        "--photo",
+        default=None,
+        help="the person scene's photo (default: astronaut.png from scripts/setup's cache, "
+        "or from $NVR_PHOTO_DIR)",
+    )
+    sample.add_argument(
+        "--frames", type=int, default=None, help="number of frames (default: one loop)"
+    )
     sample.add_argument("--size", default=None, help="WIDTHxHEIGHT (default 640x480)")
     sample.set_defaults(run=_run_sample_video)
     return parser
@@ -213,6 +247,8 @@ _KEYS = {
     "max_fps",
     "confidence",
     "classes",
+    "motion_gating",
+    "full_frame_interval",
     "log_level",
     "state_file",
     "tracking",
@@ -452,7 +488,10 @@ def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
 def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | None]:
     detector_name = pick("detector")
     if detector_name is None:
-        raise ConfigError("no detector: give --detector motion, face or roboflow:<model_id>")
+        raise ConfigError(
+            "no detector: give --detector motion, face, person, roboflow:<model_id> or "
+            "local:<folder>"
+        )
     classes = pick("classes", [])
     if isinstance(classes, str):
         classes = [c for c in classes.split(",") if c.strip()]
@@ -462,8 +501,10 @@ def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | N
         _as_str(detector_name, "detector"),
         confidence=_as_float(pick("confidence", 0.5), "confidence"),
         classes=[str(c) for c in classes],
+        motion_gating=_as_bool(pick("motion_gating", True), "motion_gating"),
+        full_frame_interval=_as_float(pick("full_frame_interval", 10.0), "full_frame_interval"),
     )
-    if not spec.is_roboflow:
+    if not spec.needs_api_key:
         return spec, None
     key_file = pick("api_key_file")
     api_key = _read_secret(str(key_file), "API key") if key_file else env.get(API_KEY_ENV)
@@ -741,7 +782,13 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
 
 
 def _run_sample_video(args: argparse.Namespace) -> int:
-    from .sample_video import (  # noqa: PLC0415 - OpenCV only for this command
+    from .person_scene import (  # noqa: PLC0415 - OpenCV only for this command
+        PERSON_FRAMES,
+        PERSON_PHOTO,
+        write_person_video,
+    )
+    from .photos import photo_path  # noqa: PLC0415
+    from .sample_video import (  # noqa: PLC0415
         SAMPLE_FRAMES,
         SAMPLE_SIZE,
         write_sample_video,
@@ -755,11 +802,20 @@ def _run_sample_video(args: argparse.Namespace) -> int:
                 EXIT_CONFIG, f"--size must be WIDTHxHEIGHT (at least 16x16), got {args.size!r}"
             )
         size = (int(match[1]), int(match[2]))
-    frames = SAMPLE_FRAMES if args.frames is None else args.frames
+    person = args.scene == "person"
+    if args.photo and not person:
+        return _fail(EXIT_CONFIG, "--photo is for --scene person")
+    frames = (PERSON_FRAMES if person else SAMPLE_FRAMES) if args.frames is None else args.frames
     if frames < 1:
         return _fail(EXIT_CONFIG, f"--frames must be at least 1, got {frames}")
     try:
-        path = write_sample_video(args.path, size=size, frames=frames)
+        if person:
+            photo = Path(args.photo) if args.photo else photo_path(PERSON_PHOTO)
+            if not photo.is_file():
+                return _fail(EXIT_CONFIG, f"the photo {photo} does not exist")
+            path = write_person_video(args.path, photo, size=size, frames=frames)
+        else:
+            path = write_sample_video(args.path, size=size, frames=frames)
     except OSError as err:
         return _fail(EXIT_CONFIG, str(err))
     print(path)  # noqa: T201 - the command's output

@@ -35,3 +35,7 @@ class InvalidApiKeyError(DetectorError):
 
 class FullProfileRequiredError(DetectorError):
     """A Roboflow model was asked for, but only the light profile (no `inference`) is here."""
+
+
+class LocalModelError(DetectorError):
+    """A local model folder is missing a file or holds a bad one; the message names the file."""

@@ -4,7 +4,8 @@ Used by the config flow (every step that changes sources or credentials) and the
 startup. Raises the engine's errors, which hosts map to what they show:
 `PipelineMissingError` / `FullProfileRequiredError` (inference missing),
 `SourceUnavailableError` (cannot connect), `InvalidApiKeyError` (invalid auth),
-`ModelNotFoundError` (model not found), `DetectorError` (bad detector options).
+`ModelNotFoundError` (model not found), `LocalModelError` (a local model folder lacks a file or
+holds a bad one), `DetectorError` (bad detector options).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 from .detectors import DetectorSpec, build_builtin
 from .errors import FullProfileRequiredError, InvalidApiKeyError
+from .local_model import check_local_model
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
 
@@ -36,17 +38,25 @@ def check_setup(
 
 
 def check_roboflow_model(spec: DetectorSpec, api_key: str | None) -> None:
-    """Look the model up with the key (downloads it into the model cache when reachable)."""
+    """Load the model as the pipeline will.
+
+    A Roboflow model id is looked up with the key (and downloaded into the model cache when
+    Roboflow is reachable). A local folder is checked file by file first (a missing file or a
+    bad config names the file: `LocalModelError`), then loaded offline with no key.
+    """
+    if spec.is_local:
+        check_local_model(spec.model_id)
     if not full_profile_available():
         raise FullProfileRequiredError(
-            "Roboflow models need the full profile (the `inference` package); see the README."
+            f"{'Local' if spec.is_local else 'Roboflow'} models need the full profile (the "
+            "`inference` package); see the README."
         )
-    if not api_key:
+    if spec.needs_api_key and not api_key:
         raise InvalidApiKeyError("a Roboflow model needs an API key")
-    from .roboflow import import_inference, map_roboflow_error  # noqa: PLC0415
+    from .roboflow import (  # noqa: PLC0415
+        import_inference,
+        load_model,
+    )
 
-    inference = import_inference()
-    try:
-        inference.get_model(model_id=spec.model_id, api_key=api_key)
-    except Exception as err:
-        raise map_roboflow_error(err, spec.model_id) from err
+    import_inference()
+    load_model(spec, api_key)

@@ -14,12 +14,25 @@ Importing `inference` beside Home Assistant takes care:
 
 Errors are mapped to the engine's: an unknown model (or Roboflow unreachable, which is the
 same thing from here) is `ModelNotFoundError`, a refused key is `InvalidApiKeyError`.
+
+A local model package (`local:<folder>`, see `local_model.py`) goes through the same loader
+with no API key: `inference` loads a folder only when
+`ALLOW_INFERENCE_MODELS_DIRECTLY_ACCESS_LOCAL_PACKAGES` is true, and refuses a path otherwise
+("unsafe or ambiguous path segment"). We allow it for that load only: the variable is read once,
+when `inference` is imported, into constants of the modules that use it, so `local_packages_allowed`
+sets the variable and those constants for the duration of the load and puts them back. Model
+loads take one lock, so a Roboflow model id is never resolved while local folders are allowed
+(with the flag on, an id that happens to name a folder in the working directory would load it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 import functools
+import importlib
 import os
+import threading
 from typing import Any
 
 from .detectors import DetectorSpec
@@ -27,8 +40,10 @@ from .errors import (
     DetectorError,
     FullProfileRequiredError,
     InvalidApiKeyError,
+    LocalModelError,
     ModelNotFoundError,
 )
+from .local_model import check_local_model
 from .messages import Detection
 
 _IMPORT_DEFAULTS = {
@@ -38,6 +53,50 @@ _IMPORT_DEFAULTS = {
     "GLM_OCR_ENABLED": "False",
     "TELEMETRY_USE_PERSISTENT_QUEUE": "False",
 }
+
+
+LOCAL_PACKAGES_FLAG = "ALLOW_INFERENCE_MODELS_DIRECTLY_ACCESS_LOCAL_PACKAGES"
+# The modules of inference 1.8.x that copy the flag into a constant of their own at import.
+_LOCAL_FLAG_MODULES = (
+    "inference.core.env",
+    "inference.core.registries.roboflow",
+    "inference.core.models.inference_models_adapters",
+)
+_model_loading = threading.Lock()
+
+
+@contextmanager
+def local_packages_allowed() -> Iterator[None]:
+    """Let `inference` load a model package from a local folder, inside this block only."""
+    import_inference()
+    with _model_loading:
+        modules = [importlib.import_module(name) for name in _LOCAL_FLAG_MODULES]
+        if not all(hasattr(module, LOCAL_PACKAGES_FLAG) for module in modules):
+            raise FullProfileRequiredError(
+                "this version of `inference` does not load local model folders the way "
+                "inference 1.8.3 does; install the versions in requirements/pipeline-full.txt"
+            )
+        saved = [getattr(module, LOCAL_PACKAGES_FLAG) for module in modules]
+        saved_env = os.environ.get(LOCAL_PACKAGES_FLAG)
+        os.environ[LOCAL_PACKAGES_FLAG] = "True"
+        for module in modules:
+            setattr(module, LOCAL_PACKAGES_FLAG, True)
+        try:
+            yield
+        finally:
+            for module, value in zip(modules, saved, strict=True):
+                setattr(module, LOCAL_PACKAGES_FLAG, value)
+            if saved_env is None:
+                os.environ.pop(LOCAL_PACKAGES_FLAG, None)
+            else:
+                os.environ[LOCAL_PACKAGES_FLAG] = saved_env
+
+
+@contextmanager
+def _remote_model_loading() -> Iterator[None]:
+    """Load a Roboflow model by id; never while local folders are allowed (see module doc)."""
+    with _model_loading:
+        yield
 
 
 @functools.cache
@@ -62,23 +121,61 @@ def import_inference() -> Any:
 def init_roboflow_pipeline(
     pipeline_cls: Any, spec: DetectorSpec, api_key: str | None, common: dict[str, Any]
 ) -> Any:
-    """Create an InferencePipeline running the Roboflow model `spec.model_id` (blocking)."""
+    """Create an InferencePipeline running `spec`'s model through Roboflow's loader (blocking).
+
+    A Roboflow model id needs an API key; a local model folder needs none and is checked first.
+    """
+    if spec.is_local:
+        check_local_model(spec.model_id)
     if not hasattr(pipeline_cls, "init"):
         raise FullProfileRequiredError(
-            "Roboflow models need the full profile (the `inference` package); this "
-            "InferencePipeline comes from streamvision and has no init(model_id=...)."
+            f"{'Local' if spec.is_local else 'Roboflow'} models need the full profile (the "
+            "`inference` package); this InferencePipeline comes from streamvision and has no "
+            "init(model_id=...)."
         )
-    if not api_key:
+    if spec.needs_api_key and not api_key:
         raise InvalidApiKeyError("a Roboflow model needs an API key")
+    loading = local_packages_allowed() if spec.is_local else _remote_model_loading()
     try:
-        return pipeline_cls.init(
-            model_id=spec.model_id,
-            api_key=api_key,
-            confidence=spec.confidence,
-            **common,
-        )
+        with loading:
+            return pipeline_cls.init(
+                model_id=spec.model_id,
+                api_key=None if spec.is_local else api_key,
+                confidence=spec.confidence,
+                **common,
+            )
+    except DetectorError:
+        raise
     except Exception as err:
+        if spec.is_local:
+            raise map_local_error(err, spec.model_id) from err
         raise map_roboflow_error(err, spec.model_id) from err
+
+
+def load_model(spec: DetectorSpec, api_key: str | None) -> Any:
+    """Load `spec`'s model with `inference.get_model`, as `InferencePipeline.init` does."""
+    inference = import_inference()
+    loading = local_packages_allowed() if spec.is_local else _remote_model_loading()
+    try:
+        with loading:
+            return inference.get_model(
+                model_id=spec.model_id, api_key=None if spec.is_local else api_key
+            )
+    except DetectorError:
+        raise
+    except Exception as err:
+        if spec.is_local:
+            raise map_local_error(err, spec.model_id) from err
+        raise map_roboflow_error(err, spec.model_id) from err
+
+
+def map_local_error(err: Exception, folder: str) -> LocalModelError:
+    """Say why the loader refused a local model package (its own message names the problem)."""
+    message = " ".join(str(err).split())
+    first = message.split(". ", 1)[0] if message else ""
+    return LocalModelError(
+        f"cannot load the model in {folder}: {type(err).__name__}" + (f": {first}" if first else "")
+    )
 
 
 def map_roboflow_error(err: Exception, model_id: str) -> DetectorError:
