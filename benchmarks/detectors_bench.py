@@ -33,7 +33,7 @@ from typing import Any
 
 import cv2
 
-from benchmarks.harness import machine_info
+from benchmarks.harness import NullTransport, machine_info
 from custom_components.nvr_inference.engine.detectors import build_builtin, parse_detector
 from custom_components.nvr_inference.engine.gate import PauseGate
 from custom_components.nvr_inference.engine.messages import DetectionMessage
@@ -160,7 +160,7 @@ def cpu_per_camera(video: Path, gated: bool, loops: int) -> dict[str, Any]:
     scored = Scored()
     lock = threading.Lock()
     measuring = threading.Event()
-    publisher = FencedPublisher(gate, lambda _topic, _payload: None)
+    publisher = FencedPublisher(gate, NullTransport())
 
     def deliver(message: DetectionMessage) -> None:
         if measuring.is_set():

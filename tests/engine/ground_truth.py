@@ -16,6 +16,8 @@ from custom_components.nvr_inference.engine.runner import Engine
 from custom_components.nvr_inference.engine.sample_video import GroundTruth
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
+from ..conftest import CallbackTransport
+
 Found = dict[int, list[dict[str, Any]]]
 
 
@@ -35,7 +37,7 @@ def run_on_video(video: Path, spec: DetectorSpec, frames: int, timeout: float = 
     that comes when decoding ends, while up to a buffer's worth of frames still await inference.
     """
     gate = PauseGate([0])
-    publisher = FencedPublisher(gate, lambda _topic, _payload: None)
+    publisher = FencedPublisher(gate, CallbackTransport())
     delivered: dict[int, list[dict[str, Any]]] = {}
     done = threading.Event()
 

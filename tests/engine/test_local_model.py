@@ -33,6 +33,7 @@ from custom_components.nvr_inference.engine.runner import Engine
 from custom_components.nvr_inference.engine.sample_video import write_sample_video
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
+from ..conftest import CallbackTransport
 from ..mqtt_helpers import Subscriber, is_detection, run_broker
 from ..worker.conftest import run_worker_once
 from .onnx_package import (
@@ -246,7 +247,9 @@ def test_local_model_end_to_end_offline_on_mqtt(
         engine = Engine(
             [SourceConfig(0, str(video))],
             spec,
-            FencedPublisher(gate, lambda topic, payload: client.publish(topic, payload)),
+            FencedPublisher(
+                gate, CallbackTransport(lambda topic, payload: client.publish(topic, payload))
+            ),
             gate=gate,
         )
         try:

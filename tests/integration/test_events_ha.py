@@ -1,0 +1,124 @@
+"""Events, zones and the last event's picture as Home Assistant entities, with real parts.
+
+The face detector on the looping sample scene, a zone on the right half of the picture. An
+independent client on the broker sees each event once on the source's topic; the event entity
+fires once for each of them, the zone sensors follow, a pause turns the zone off (inside the
+fence, before the acknowledgement) and the entities say nothing more until the resume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant.components.image import async_get_image
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nvr_inference.const import CONF_TRACKING, CONF_ZONES, DOMAIN
+
+from ..mqtt_helpers import Received, Subscriber, is_status
+from .conftest import NVR_OPTIONS, nvr_entry_data, wait_subscriptions, wait_until
+
+pytestmark = [
+    pytest.mark.pipeline,
+    pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
+]
+
+EVENT = "event.cam_0_objects"
+ZONE_ON = "binary_sensor.cam_0_right_face_occupancy"
+ZONE_COUNT = "sensor.cam_0_right_face_count"
+
+
+def _per_source_events(source_id: int) -> Callable[[Received], bool]:
+    return lambda m: m.topic == f"nvr/sources/{source_id}/event"
+
+
+async def test_events_zones_and_the_last_event_picture(
+    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Test NVR",
+        unique_id="nvr",
+        data=nvr_entry_data(sample_video, detector="face"),
+        options=NVR_OPTIONS
+        | {
+            CONF_TRACKING: {"end_after": 1.0},
+            CONF_ZONES: {
+                "0": {
+                    "zones": [
+                        {
+                            "name": "right",
+                            "points": [[0.3, 0.5], [1, 0.5], [1, 0.8], [0.3, 0.8]],
+                            "classes": [],
+                        }
+                    ],
+                    "lines": [],
+                }
+            },
+        },
+    )
+    entry.add_to_hass(hass)
+    fired: list[dict[str, Any]] = []
+
+    @callback
+    def _on_state(event: Event[Any]) -> None:
+        if event.data["entity_id"] == EVENT and event.data["new_state"] is not None:
+            state = event.data["new_state"]
+            if state.state not in ("unknown", "unavailable"):
+                fired.append(dict(state.attributes))
+
+    unsub = hass.bus.async_listen(EVENT_STATE_CHANGED, _on_state)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_subscriptions(hass)
+    controller = entry.runtime_data.controller
+    assert hass.states.get(ZONE_ON).state == "off"
+    assert hass.states.get(ZONE_COUNT).state == "0"
+    # The first face enters the zone on its way right (ground truth: frame 27), the second
+    # starts in it: the occupancy turns on, the count follows.
+    await wait_until(lambda: hass.states.get(ZONE_ON).state == "on", controller.async_add_listener)
+    assert int(hass.states.get(ZONE_COUNT).state) >= 1
+    state = hass.states.get(EVENT)
+    assert state.attributes["event_type"] == "face"
+    assert state.attributes["type"] in ("new", "update")
+    assert state.attributes["label"] == "face"
+    await wait_until(
+        lambda: hass.states.get("image.cam_0_last_event").state != "unavailable",
+        controller.async_add_listener,
+    )
+    picture = await async_get_image(hass, "image.cam_0_last_event")
+    assert picture.content[:2] == b"\xff\xd8"
+
+    # Pause: the zone is off once the switch has turned on (the ack is out by then).
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
+    )
+    assert hass.states.get(ZONE_ON).state == "off"
+    assert hass.states.get(ZONE_COUNT).state == "0"
+    ack = await hass.async_add_executor_job(
+        subscriber.wait_for, is_status(lambda s: s["sources"]["0"]["paused"] is True), 30
+    )
+    assert fired[-1]["type"] == "end"  # the open event ended with the pause
+    fired_at_ack = len(fired)
+    # A barrier: everything Home Assistant published before it has arrived.
+    after = subscriber.messages[-1].seq
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/control/commands", '{"command": "status"}'
+    )
+    fence = await hass.async_add_executor_job(
+        subscriber.wait_for, is_status(lambda _s: True), 30, after
+    )
+    # One firing per event message of the source, and nothing after the acknowledgement.
+    published = subscriber.select(_per_source_events(0), before=fence.seq)
+    assert len(fired) == len(published)
+    assert [f["event_id"] for f in fired] == [json.loads(m.payload)["event_id"] for m in published]
+    assert subscriber.count(_per_source_events(0), after=ack.seq, before=fence.seq) == 0
+    assert len(fired) == fired_at_ack
+    unsub()
+    assert await hass.config_entries.async_unload(entry.entry_id)
