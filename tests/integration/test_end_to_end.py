@@ -206,6 +206,8 @@ async def test_entities_and_discovery(
         "nvr_0_inference_latency",
         "nvr_0_detections",
         "nvr_0_snapshot",
+        "nvr_0_objects",
+        "nvr_0_last_event",
     }
     controller = entry.runtime_data.controller
     await wait_until(

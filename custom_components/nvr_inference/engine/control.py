@@ -101,6 +101,7 @@ class ControlPlane:
         self._closing = False
         self._pause_hooks: list[PauseHook] = []
         self._announce_hooks: list[Callable[[], None]] = []
+        self._after_change: list[Callable[[], None]] = []
         # Guarded by _save_lock: the switch state last handed to the store.
         self._save_lock = threading.Lock()
         self._desired = PauseState()
@@ -146,6 +147,7 @@ class ControlPlane:
             plane.event_types = publisher.events.event_types
             plane.add_pause_hook(publisher.sources_paused)
             plane.add_announce_hook(publisher.retained_locked)
+            plane._after_change.append(publisher.flush)
         return plane
 
     # -- the pause -----------------------------------------------------------------------------
@@ -242,6 +244,8 @@ class ControlPlane:
             self._publish_status_locked()
 
         self._gate.set_paused(paused, source_id, then=acknowledge)
+        for after in list(self._after_change):
+            after()  # outside the fence: what the hooks did, told to the host
         target = "every source" if source_id is None else self.sources[source_id].display_name
         self._log.info("%s %s (%s)", "Paused" if paused else "Resumed", target, reason)
         self._on_change(source_id)

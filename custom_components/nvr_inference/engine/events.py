@@ -19,6 +19,7 @@ afresh: no event continues across a pause.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -138,15 +139,31 @@ class EventEngine:
             for sid in sources
         }
         self._listeners: list[Listener] = []
+        # Told after the gate's lock is released (flush): a listener may read the gate.
+        self._pending: deque[tuple[int, str, Any]] = deque()
         self._live = True  # False while the transport is offline: nothing counts as sent
         self.published_events = 0
 
     # -- what hosts read -----------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener` after each event and each zone or line change; return an unsub."""
+        """Call `listener` after each event and each zone or line change; return an unsub.
+
+        Listeners are called by `flush()`, which the publisher calls once the gate's lock is
+        released, never inside the fence: they may read the gate (entity states do).
+        """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def flush(self) -> None:
+        """Tell the listeners what happened since the last flush (outside the fence)."""
+        while True:
+            try:
+                sid, what, value = self._pending.popleft()
+            except IndexError:
+                return
+            for listener in list(self._listeners):
+                listener(sid, what, value)
 
     def zone_counts(self, source_id: int) -> dict[str, dict[str, int]]:
         """Objects per zone and class, as last published."""
@@ -424,8 +441,8 @@ class EventEngine:
         return Outgoing(source_topic(self.base_topic, sid, leaf), _json(counts), 1, True)
 
     def _notify(self, sid: int, what: str, value: Any) -> None:
-        for listener in list(self._listeners):
-            listener(sid, what, value)
+        if self._listeners:
+            self._pending.append((sid, what, value))
 
 
 def _utc(moment: datetime) -> datetime:

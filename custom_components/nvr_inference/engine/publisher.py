@@ -66,9 +66,15 @@ class FencedPublisher:
                     self.offline += 1
             if self.events is not None:
                 self._send_locked(self.events.on_frame(message, live=connected))
+        self.flush()
         if published and self._on_published is not None:
             self._on_published(message)
         return published
+
+    def flush(self) -> None:
+        """Tell the host what the events changed, outside the fence (entities read the gate)."""
+        if self.events is not None:
+            self.events.flush()
 
     def sources_paused(self, source_ids: frozenset[int]) -> None:
         """Pause hook, inside the fence: end the paused sources' events, zero their zones."""
@@ -82,6 +88,7 @@ class FencedPublisher:
             return
         with self._gate.lock:
             self._send_locked(self.events.expire(live=self._transport.connected))
+        self.flush()
 
     def retained_locked(self) -> None:
         """Announce hook, inside the fence: republish the retained zone and line counts."""
