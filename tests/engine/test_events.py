@@ -240,3 +240,16 @@ def test_impossible_tracker_settings_get_precise_errors() -> None:
         with pytest.raises(TrackingError, match=message):
             TrackingOptions.from_mapping(settings)
     assert TrackingOptions.from_mapping({"min_frames": "5"}).min_frames == 5
+
+
+def test_a_line_counts_the_face_that_crosses_it(event_run: Any) -> None:
+    """A vertical line at x = 0.33: the first face's bottom centre crosses it once, going right.
+
+    The second face stays right of it (x 0.70-0.74): never counted.
+    """
+    run = event_run(parse_zones("line middle: 0.33,0.2 0.33,0.95"))
+    run.run_to_the_end()
+    counts = run.events.line_counts(0)["middle"]
+    assert counts["in"] + counts["out"] == 1, counts
+    sent = [json.loads(p) for t, p in run.sent.snapshot() if t == "nvr/sources/0/lines"]
+    assert sent[-1] == {"middle": counts}

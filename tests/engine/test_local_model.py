@@ -268,7 +268,9 @@ def test_local_model_end_to_end_offline_on_mqtt(
     for message in received:
         assert message["model_id"] == str(folder)
         assert message["image"] == {"width": 640, "height": 480}
-        assert message["detections"] == [expected_detection(640, 480)]
+        (found,) = message["detections"]
+        assert isinstance(found.pop("tracker_id"), int)  # tracking is on by default
+        assert found == expected_detection(640, 480)
     assert guard.refused == [], "something tried to reach the network"
 
 

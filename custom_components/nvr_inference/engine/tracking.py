@@ -302,5 +302,8 @@ def _to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:
         ),
         confidence=np.array([d.confidence for d in detections], dtype=np.float32),
         class_id=np.array([d.class_id for d in detections], dtype=int),
+        tracker_id=np.array([d.tracker_id for d in detections], dtype=int)
+        if all(d.tracker_id is not None for d in detections)
+        else None,
         data={"index": np.arange(len(detections))},
     )
