@@ -16,8 +16,9 @@ from typing import Any
 from homeassistant.components.image import async_get_image
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.nvr_inference.const import CONF_TRACKING, CONF_ZONES, DOMAIN
 
@@ -29,6 +30,7 @@ pytestmark = [
     pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
 ]
 
+REPO = Path(__file__).resolve().parents[2]
 EVENT = "event.cam_0_objects"
 ZONE_ON = "binary_sensor.cam_0_right_face_occupancy"
 ZONE_COUNT = "sensor.cam_0_right_face_count"
@@ -74,6 +76,9 @@ async def test_events_zones_and_the_last_event_picture(
                 fired.append(dict(state.attributes))
 
     unsub = hass.bus.async_listen(EVENT_STATE_CHANGED, _on_state)
+    # The shipped blueprint: a notification each time a face enters the zone, with its picture.
+    notified = async_mock_service(hass, "notify", "notify")
+    await _use_blueprint(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await wait_subscriptions(hass)
@@ -120,5 +125,42 @@ async def test_events_zones_and_the_last_event_picture(
     assert [f["event_id"] for f in fired] == [json.loads(m.payload)["event_id"] for m in published]
     assert subscriber.count(_per_source_events(0), after=ack.seq, before=fence.seq) == 0
     assert len(fired) == fired_at_ack
+    # One notification per face entering the zone: exactly the events whose `entered` has it.
+    await hass.async_block_till_done()
+    entering = [f for f in fired if "right" in f["entered"]]
+    assert entering
+    assert len(notified) == len(entering)
+    assert notified[0].data["data"]["image"] == "/api/image_proxy/image.cam_0_last_event"
+    assert notified[0].data["title"] == "Face in right"
     unsub()
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def _use_blueprint(hass: HomeAssistant) -> None:
+    """An automation made from blueprints/automation/nvr_inference/notify_object_in_zone.yaml."""
+    source = REPO / "blueprints" / "automation" / "nvr_inference" / "notify_object_in_zone.yaml"
+    target = Path(hass.config.path("blueprints", "automation", "nvr_inference"))
+    await hass.async_add_executor_job(_copy, source, target / source.name)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "alias": "Face in the right zone",
+                "use_blueprint": {
+                    "path": "nvr_inference/notify_object_in_zone.yaml",
+                    "input": {
+                        "camera_events": EVENT,
+                        "zone": "right",
+                        "object_class": "face",
+                        "picture": "image.cam_0_last_event",
+                    },
+                },
+            }
+        },
+    )
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
