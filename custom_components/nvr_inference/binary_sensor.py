@@ -12,8 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .controller import NvrController
 from .data import NvrConfigEntry
-from .engine.discovery import node_id
-from .entity import NvrEntity
+from .entity import NvrZoneEntity
 
 PARALLEL_UPDATES = 0
 
@@ -35,23 +34,24 @@ async def async_setup_entry(
     )
 
 
-class ZoneOccupancy(NvrEntity, BinarySensorEntity):
+class ZoneOccupancy(NvrZoneEntity, BinarySensorEntity):
     """On while at least one object of the class is in the zone."""
 
-    _attr_translation_key = "zone_occupancy"
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
 
     def __init__(
         self, *, controller: NvrController, source_id: int, zone: str, object_class: str
     ) -> None:
         """Bind to one zone and class of a source."""
-        key = f"zone_{node_id(zone)}_{node_id(object_class)}_occupancy"
-        super().__init__(controller=controller, key=key, source_id=source_id)
-        self._zone, self._class = zone, object_class
-        self._attr_translation_placeholders = {"zone": zone, "object": object_class}
+        super().__init__(
+            controller=controller,
+            source_id=source_id,
+            zone=zone,
+            object_class=object_class,
+            kind="occupancy",
+        )
 
     @property
     def is_on(self) -> bool:
         """Return True while the zone holds an object of the class."""
-        assert self.source_id is not None
-        return self.controller.zone_count(self.source_id, self._zone, self._class) > 0
+        return self.count() > 0

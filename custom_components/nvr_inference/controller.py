@@ -51,7 +51,7 @@ from .const import (
 from .engine.control import STATUS_INTERVAL, ControlPlane
 from .engine.detectors import DetectorSpec, parse_detector
 from .engine.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
-from .engine.events import EventEngine, EventRecord
+from .engine.events import EventRecord
 from .engine.gate import PauseGate
 from .engine.host import HostInfo, HostKind
 from .engine.messages import DetectionMessage
@@ -151,25 +151,9 @@ class NvrController:
         self.zones = zones_from_options(options, self.sources)
         self.gate = PauseGate(self.sources)
         self.transport = HassTransport(hass)
-        self.events = (
-            EventEngine(
-                base_topic=self.base_topic,
-                sources=self.sources,
-                zones=self.zones,
-                classes=self.spec.reported_classes,
-                options=self.tracking,
-            )
-            if self.tracking.enabled
-            else None
+        self.bridge = LoopBridge(
+            hass, lambda message: self.publisher(message), self._async_source_status
         )
-        self.publisher = FencedPublisher(
-            self.gate,
-            self.transport,
-            self.base_topic,
-            on_published=self._async_published,
-            events=self.events,
-        )
-        self.bridge = LoopBridge(hass, self.publisher, self._async_source_status)
         self.engine = Engine(
             self.sources.values(),
             self.spec,
@@ -184,6 +168,10 @@ class NvrController:
                 zones=self.zones,
             ),
         )
+        self.publisher = FencedPublisher.for_engine(
+            self.engine, self.transport, self.base_topic, on_published=self._async_published
+        )
+        self.events = self.publisher.events
         self.store = HassPauseStore(hass, entry_id)
         name = data.get(CONF_NAME, title)
         self.plane = ControlPlane.for_engine(

@@ -8,6 +8,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .controller import NvrController
+from .engine.discovery import node_id
 
 
 class NvrEntity(Entity):
@@ -53,3 +54,28 @@ class NvrEntity(Entity):
         self.async_on_remove(
             self.controller.async_add_listener(self.async_write_ha_state, self.source_id)
         )
+
+
+class NvrZoneEntity(NvrEntity):
+    """An entity of one zone and class of a source (occupancy, count)."""
+
+    def __init__(
+        self,
+        *,
+        controller: NvrController,
+        source_id: int,
+        zone: str,
+        object_class: str,
+        kind: str,
+    ) -> None:
+        """Bind to a zone and class; names come from translations with both as placeholders."""
+        key = f"zone_{node_id(zone)}_{node_id(object_class)}_{kind}"
+        super().__init__(controller=controller, key=key, source_id=source_id)
+        self.zone, self.object_class = zone, object_class
+        self._attr_translation_key = f"zone_{kind}"
+        self._attr_translation_placeholders = {"zone": zone, "object": object_class}
+
+    def count(self) -> int:
+        """Return how many objects of the class stand in the zone now."""
+        assert self.source_id is not None
+        return self.controller.zone_count(self.source_id, self.zone, self.object_class)

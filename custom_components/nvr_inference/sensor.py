@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .controller import NvrController
 from .data import NvrConfigEntry
 from .engine.discovery import node_id
-from .entity import NvrEntity
+from .entity import NvrEntity, NvrZoneEntity
 
 PARALLEL_UPDATES = 0
 
@@ -169,26 +169,27 @@ class NvrSensor(NvrEntity, SensorEntity):
         return self.entity_description.value_fn(self.controller, self.source_id)
 
 
-class ZoneCount(NvrEntity, SensorEntity):
+class ZoneCount(NvrZoneEntity, SensorEntity):
     """How many objects of a class stand in a zone (open events; 0 while paused)."""
 
-    _attr_translation_key = "zone_count"
     _attr_state_class = SensorStateClass.MEASUREMENT
 
     def __init__(
         self, *, controller: NvrController, source_id: int, zone: str, object_class: str
     ) -> None:
         """Bind to one zone and class of a source."""
-        key = f"zone_{node_id(zone)}_{node_id(object_class)}_count"
-        super().__init__(controller=controller, key=key, source_id=source_id)
-        self._zone, self._class = zone, object_class
-        self._attr_translation_placeholders = {"zone": zone, "object": object_class}
+        super().__init__(
+            controller=controller,
+            source_id=source_id,
+            zone=zone,
+            object_class=object_class,
+            kind="count",
+        )
 
     @property
     def native_value(self) -> int:
         """Return the count."""
-        assert self.source_id is not None
-        return self.controller.zone_count(self.source_id, self._zone, self._class)
+        return self.count()
 
 
 class LineCount(NvrEntity, SensorEntity):

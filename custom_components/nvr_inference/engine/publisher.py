@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from .events import EventEngine, Outgoing
 from .gate import PauseGate
 from .messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
+from .runner import Engine
 from .transport import Transport
 
 
@@ -41,6 +42,29 @@ class FencedPublisher:
         self.refused = 0  # refused by the gate (paused, or captured before a resume)
         self.offline = 0  # dropped because the client was not connected
         self.published_by_source: dict[int, int] = {}
+
+    @classmethod
+    def for_engine(
+        cls,
+        engine: Engine,
+        transport: Transport,
+        base_topic: str,
+        on_published: Callable[[DetectionMessage], None] | None = None,
+    ) -> FencedPublisher:
+        """Build the publisher of `engine`'s frames, with an event engine when tracking is on."""
+        options = engine.options
+        events = (
+            EventEngine(
+                base_topic=base_topic,
+                sources=engine.sources,
+                zones=options.zones,
+                classes=engine.spec.reported_classes,
+                options=options.tracking,
+            )
+            if options.tracking.enabled
+            else None
+        )
+        return cls(engine.gate, transport, base_topic, on_published, events)
 
     def __call__(self, message: DetectionMessage) -> bool:
         """Publish `message` (and its events) if, and only if, the gate admits it right now."""

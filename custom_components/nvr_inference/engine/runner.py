@@ -459,15 +459,14 @@ class Engine:
         if len(set(ids)) != len(ids):
             raise EngineError(f"source ids must be unique, got {ids}")
         self.spec = spec
+        self.options = options or RunnerOptions()
         self.gate = gate if gate is not None else PauseGate(ids)
         for source_id in ids:
             if source_id not in self.gate.source_ids:
                 self.gate.add_source(source_id)
         self._on_status = on_status or (lambda _status: None)
         self.runners = {
-            c.source_id: SourceRunner(
-                c, spec, self.gate, deliver, self._on_status, options or RunnerOptions()
-            )
+            c.source_id: SourceRunner(c, spec, self.gate, deliver, self._on_status, self.options)
             for c in configs
         }
         self._unlisten = self.gate.add_listener(self._gate_changed)

@@ -18,6 +18,7 @@ import supervision as sv
 
 from .messages import Detection
 from .sources import Frame
+from .tracking import to_supervision
 
 ZONE_COLOUR = sv.Color(r=255, g=200, b=0)
 
@@ -41,17 +42,7 @@ def draw_detections(
         canvas = sv.draw_polygon(canvas, np.asarray(polygon), ZONE_COLOUR, thickness)
     if not found:
         return canvas
-    boxes = sv.Detections(
-        xyxy=np.array(
-            [
-                [d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2]
-                for d in found
-            ],
-            dtype=np.float32,
-        ),
-        confidence=np.array([d.confidence for d in found], dtype=np.float32),
-        class_id=np.array([d.class_id for d in found], dtype=int),
-    )
+    boxes = to_supervision(sv, found)
     scale = max(0.4, image.shape[1] / 1280)
     canvas = sv.BoxAnnotator(thickness=thickness).annotate(canvas, boxes)
     annotator = sv.LabelAnnotator(text_scale=scale, text_padding=4, smart_position=True)

@@ -162,7 +162,7 @@ class SourceTracker:
         geometry = self._geometry_for(sv, (width, height))
         found = list(detections)
         tracker_ids: list[int | None] = [None] * len(found)
-        sv_all = _to_supervision(sv, found)
+        sv_all = to_supervision(sv, found)
         if self.options.enabled and found:
             tracked = self._bytetrack(sv).update_with_detections(sv_all)
             if len(tracked):  # (an empty result carries no data at all)
@@ -243,7 +243,7 @@ class SourceTracker:
         with_ids = [d for d in tracked if d.tracker_id is not None]
         if not geometry.lines or not with_ids:
             return ()
-        sv_tracked = _to_supervision(sv, with_ids)
+        sv_tracked = to_supervision(sv, with_ids)
         crossings = []
         for name, classes, line_zone in geometry.lines:
             crossed_in, crossed_out = line_zone.trigger(sv_tracked)
@@ -284,7 +284,7 @@ class SourceTracker:
         return tuple(out)
 
 
-def _to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:
+def to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:
     """Our centre-size boxes as supervision's corner boxes; `data["index"]` maps back."""
     import numpy as np  # noqa: PLC0415
 

@@ -37,7 +37,6 @@ from .control import STATUS_INTERVAL, ControlPlane
 from .detectors import DetectorSpec
 from .discovery import DiscoverySpec, discovery_topic, node_id
 from .errors import EngineError
-from .events import EventEngine
 from .host import HostInfo, HostKind, StartCheck, availability_payload
 from .pause_store import FilePauseStore, PauseState, PauseStoreError
 from .probe import check_setup
@@ -319,18 +318,7 @@ class Worker:
             ),
         )
         self.gate = self.engine.gate
-        events = (
-            EventEngine(
-                base_topic=self.base,
-                sources=self.sources,
-                zones=settings.zones,
-                classes=self.spec.reported_classes,
-                options=settings.tracking,
-            )
-            if settings.tracking.enabled
-            else None
-        )
-        self.publisher = FencedPublisher(self.gate, self.transport, self.base, events=events)
+        self.publisher = FencedPublisher.for_engine(self.engine, self.transport, self.base)
         self.store = FilePauseStore(settings.pause_file)
         self.plane = ControlPlane.for_engine(
             self.engine,
