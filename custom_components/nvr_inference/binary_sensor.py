@@ -10,7 +10,6 @@ from homeassistant.components.binary_sensor import BinarySensorDeviceClass, Bina
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller import NvrController
 from .data import NvrConfigEntry
 from .entity import NvrZoneEntity
 
@@ -39,17 +38,7 @@ class ZoneOccupancy(NvrZoneEntity, BinarySensorEntity):
 
     _attr_device_class = BinarySensorDeviceClass.OCCUPANCY
 
-    def __init__(
-        self, *, controller: NvrController, source_id: int, zone: str, object_class: str
-    ) -> None:
-        """Bind to one zone and class of a source."""
-        super().__init__(
-            controller=controller,
-            source_id=source_id,
-            zone=zone,
-            object_class=object_class,
-            kind="occupancy",
-        )
+    kind = "occupancy"
 
     @property
     def is_on(self) -> bool:

@@ -57,18 +57,15 @@ class NvrEntity(Entity):
 
 
 class NvrZoneEntity(NvrEntity):
-    """An entity of one zone and class of a source (occupancy, count)."""
+    """An entity of one zone and class of a source; `kind` names what it shows."""
+
+    kind: str
 
     def __init__(
-        self,
-        *,
-        controller: NvrController,
-        source_id: int,
-        zone: str,
-        object_class: str,
-        kind: str,
+        self, *, controller: NvrController, source_id: int, zone: str, object_class: str
     ) -> None:
         """Bind to a zone and class; names come from translations with both as placeholders."""
+        kind = self.kind
         key = f"zone_{node_id(zone)}_{node_id(object_class)}_{kind}"
         super().__init__(controller=controller, key=key, source_id=source_id)
         self.zone, self.object_class = zone, object_class

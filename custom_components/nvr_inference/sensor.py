@@ -174,17 +174,7 @@ class ZoneCount(NvrZoneEntity, SensorEntity):
 
     _attr_state_class = SensorStateClass.MEASUREMENT
 
-    def __init__(
-        self, *, controller: NvrController, source_id: int, zone: str, object_class: str
-    ) -> None:
-        """Bind to one zone and class of a source."""
-        super().__init__(
-            controller=controller,
-            source_id=source_id,
-            zone=zone,
-            object_class=object_class,
-            kind="count",
-        )
+    kind = "count"
 
     @property
     def native_value(self) -> int:
