@@ -26,6 +26,8 @@ from custom_components.nvr_inference.engine.sample_video import SAMPLE_FRAMES, o
 
 from .ground_truth import centre_inside, iou, run_on_video, score
 
+pytestmark = pytest.mark.pipeline
+
 SIZE = (640, 480)
 
 

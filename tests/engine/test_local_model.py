@@ -43,6 +43,8 @@ from .onnx_package import (
     write_package_metadata,
 )
 
+pytestmark = pytest.mark.pipeline
+
 
 @pytest.fixture
 def package(tmp_path: Path) -> Path:

@@ -16,6 +16,8 @@ from custom_components.nvr_inference.engine.ssd_graph import SsdAnchors
 
 from ..photos import read_photo
 
+pytestmark = pytest.mark.pipeline
+
 
 def test_opencv_stays_below_5() -> None:
     # 5.0 ships an empty cv2/data and no CascadeClassifier: the face detector would break.

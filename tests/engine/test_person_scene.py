@@ -23,6 +23,8 @@ from custom_components.nvr_inference.engine.photos import PHOTO_DIR_ENV
 from ..photos import photo
 from .ground_truth import iou, run_on_video, score
 
+pytestmark = pytest.mark.pipeline
+
 
 def test_the_scene_is_still_nine_tenths_of_the_time() -> None:
     changed = changed_frames()

@@ -167,6 +167,7 @@ async def test_a_relative_folder_is_refused_before_any_probe(
     mock_check_setup.assert_not_called()
 
 
+@pytest.mark.pipeline  # the sample video needs OpenCV
 async def test_the_real_probe_names_the_missing_file(
     hass: HomeAssistant, tmp_path: Path, sample_video: Path
 ) -> None:
@@ -182,7 +183,7 @@ async def test_the_real_probe_names_the_missing_file(
     }
 
 
-@pytest.mark.full
+@pytest.mark.pipeline  # the sample video needs OpenCV
 @pytest.mark.usefixtures("mock_setup_entry")
 async def test_the_real_probe_loads_a_real_package_offline(
     hass: HomeAssistant, tmp_path: Path, sample_video: Path
