@@ -237,6 +237,13 @@ def test_nothing_is_queued_while_offline_and_announce_says_it_all() -> None:
     wire.sent.clear()
     plane.remove_discovery()
     assert [topic for topic, _ in wire.sent] == topics[2:]
+    # A source the last run had (its retained status named it) and this one has not: its
+    # device is cleared at each announce; the configured ones are not.
+    plane.retire_sources({0, 1, 5})
+    wire.sent.clear()
+    plane.announce()
+    cleared = [topic for topic, body in wire.sent if body == ""]
+    assert cleared == ["homeassistant/device/nvr_worker_me_s5/config"]
 
 
 def test_another_host_on_the_availability_topic_is_noticed() -> None:

@@ -28,7 +28,7 @@ Nothing here waits on the broker while holding the lock: the transport only hand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 import logging
 import threading
@@ -106,6 +106,7 @@ class ControlPlane:
         self._save_lock = threading.Lock()
         self._desired = PauseState()
         self._ever_up: set[int] = set()
+        self._retired: set[int] = set()  # sources announced before, gone now (discovery)
         self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
         self.event_types: tuple[str, ...] = ()  # with tracking on: the event entity's types
         self.last_error: dict[str, Any] | None = None
@@ -438,6 +439,17 @@ class ControlPlane:
         )
         for topic, config in configs.items():
             self._publish_locked(topic, status_json(config), qos=1, retain=True)
+        for topic in spec.topics(sorted(self._retired))[1:]:
+            self._publish_locked(topic, "", qos=1, retain=True)
+
+    def retire_sources(self, source_ids: Iterable[int]) -> None:
+        """Clear the discovered devices of sources this host had before and has no more.
+
+        A camera dropped from the worker's configuration would otherwise leave its device,
+        with entities nothing updates, in Home Assistant for good.
+        """
+        with self._gate.lock:
+            self._retired = set(source_ids) - set(self.sources)
 
     def _publish_locked(
         self, topic: str, payload: str, *, qos: int, retain: bool = False

@@ -207,6 +207,14 @@ def _wait_published(info: Any, what: str) -> None:
         _LOGGER.warning("The broker did not confirm %s within %g s", what, _PUBLISH_WAIT)
 
 
+def _status_sources(status: Mapping[str, Any] | None) -> set[int]:
+    """Return the source ids a retained status names (what the last run announced)."""
+    sources = (status or {}).get("sources")
+    if not isinstance(sources, dict):
+        return set()
+    return {int(sid) for sid in sources if str(sid).isdigit()}
+
+
 def remove_worker(settings: WorkerSettings) -> None:
     """Clear this worker's retained discovery configs and mark it offline (`--remove`).
 
@@ -214,10 +222,7 @@ def remove_worker(settings: WorkerSettings) -> None:
     last retained status names (a camera since dropped from the config has a device too).
     """
     check = check_base_topic(settings)
-    source_ids = {s.source_id for s in settings.sources}
-    retained = (check.status or {}).get("sources")
-    if isinstance(retained, dict):
-        source_ids |= {int(sid) for sid in retained if str(sid).isdigit()}
+    source_ids = {s.source_id for s in settings.sources} | _status_sources(check.status)
     spec = DiscoverySpec(settings.node, settings.name, True, settings.discovery_prefix)
     client = make_client(settings, will=False, suffix="_remove")  # never takes the worker's
     result: list[Any] = []
@@ -390,6 +395,7 @@ class Worker:
         foreign = check.verdict(self.settings.host)
         if foreign is not None:
             raise BaseTopicInUseError(foreign.describe(self.base))
+        self.plane.retire_sources(_status_sources(check.status))
         if saved is not None or self.plane.store_error is not None:
             return
         if not check.complete:
