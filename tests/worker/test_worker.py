@@ -334,8 +334,11 @@ def test_remove_clears_the_discovery_config(
     assert done.returncode == 0, done.stderr
     cleared = subscriber.wait_for(on_topic(DISCOVERY), 30, after)
     assert cleared.payload == b""
-    found = retained(broker, [DISCOVERY, "nvr/availability"])
+    # --remove is given no source: the camera's device comes from the last retained status.
+    assert subscriber.wait_for(on_topic(SOURCE_DISCOVERY), 30, after).payload == b""
+    found = retained(broker, [DISCOVERY, SOURCE_DISCOVERY, "nvr/availability"])
     assert DISCOVERY not in found
+    assert SOURCE_DISCOVERY not in found
     assert availability(found["nvr/availability"]) == "offline"
 
 
