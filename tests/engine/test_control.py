@@ -8,6 +8,7 @@ runs in both hosts; the integration and worker tests then show it on the wire.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,13 @@ from custom_components.nvr_inference.engine.control import ControlPlane
 from custom_components.nvr_inference.engine.discovery import DiscoverySpec
 from custom_components.nvr_inference.engine.gate import PauseGate, UnknownSourceError
 from custom_components.nvr_inference.engine.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.engine.messages import Detection, DetectionMessage
 from custom_components.nvr_inference.engine.pause_store import (
     FilePauseStore,
     PauseState,
     PauseStoreError,
 )
+from custom_components.nvr_inference.engine.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.runner import SourceState, SourceStatus, _now
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
@@ -298,3 +301,28 @@ def test_pause_state_from_a_retained_status() -> None:
     }
     assert PauseState.from_status(status, [0, 1]) == PauseState(True, frozenset({0}))
     assert PauseState.from_status({"sources": "junk"}, [0]) == PauseState()
+
+
+def test_a_pause_clears_what_the_last_message_said_before_its_acknowledgement() -> None:
+    """A consumer holds "nothing" while a source is paused and after the resume, not 3 objects."""
+    plane, gate, wire, _store = _plane()
+    publisher = FencedPublisher(gate, wire, "nvr")
+    plane.add_pause_hook(publisher.sources_paused)
+    moment = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    seen = DetectionMessage(
+        0, 7, moment, "person", 640, 480, (Detection("person", 0, 0.9, 1, 1, 1, 1),)
+    )
+    assert publisher(seen)
+    plane.set_paused(True, 1, "command")  # another source: nothing to clear for 0
+    plane.set_paused(True, None, "command")
+    topics = [topic for topic, _ in wire.sent]
+    cleared = wire.sent[topics.index("nvr/detections/0", 1)][1]
+    assert cleared["detections"] == [] and cleared["paused"] is True
+    assert cleared["frame_id"] == 7  # the frame it clears, not a frame of its own
+    # ... before the acknowledgement of the pause that caused it, and only once.
+    assert topics.index("nvr/detections/0", 1) < len(topics) - 1
+    assert wire.sent[-1][0] == "nvr/control/status" and wire.sent[-1][1]["paused"] is True
+    assert topics.count("nvr/detections/0") == 2
+    plane.set_paused(False, None, "command")
+    plane.set_paused(True, None, "command")
+    assert [t for t, _ in wire.sent].count("nvr/detections/0") == 2

@@ -379,10 +379,17 @@ class ControlPlane:
     def close(self) -> list[object]:
         """Stop for good: refuse every frame, publish the final `stopped` status and `offline`.
 
-        Returns the transport's handles of those two messages (the worker waits for them).
+        Stopping pauses whatever still ran, so the pause hooks run first (inside the fence,
+        before the final status): open events end, held detections are cleared. Returns the
+        transport's handles of the status and `offline` (the worker waits for them).
         """
         with self._gate.lock:
+            before = self._gate.current()
+            running = frozenset(sid for sid in self.sources if not before.effective(sid))
             self._gate.close_locked()
+            if running:  # stopping pauses everything: nothing is left as current
+                for hook in list(self._pause_hooks):
+                    hook(running)
             self._closing = True
             self._changed = _now()
             self._reason = "stopped"

@@ -118,10 +118,12 @@ class DetectionMessage:
     crossings: tuple[Crossing, ...] = field(default=(), compare=False)
     track_snapshots: tuple[TrackSnapshot, ...] = field(default=(), compare=False, repr=False)
     epoch: int = 0
+    # The source paused: this empty message clears what its last one said (same frame).
+    paused: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """Return the contract's dict."""
-        return {
+        found = {
             "source_id": self.source_id,
             "frame_id": self.frame_id,
             "frame_timestamp": iso_timestamp(self.frame_timestamp),
@@ -129,6 +131,21 @@ class DetectionMessage:
             "image": {"width": self.image_width, "height": self.image_height},
             "detections": [d.as_dict() for d in self.detections],
         }
+        if self.paused:
+            found["paused"] = True
+        return found
+
+    def cleared(self) -> DetectionMessage:
+        """Return the message that says this one's objects are no longer current (a pause)."""
+        return DetectionMessage(
+            self.source_id,
+            self.frame_id,
+            self.frame_timestamp,
+            self.model_id,
+            self.image_width,
+            self.image_height,
+            paused=True,
+        )
 
     def to_json(self) -> str:
         """Serialise compactly (it goes out once per frame with detections)."""

@@ -49,6 +49,7 @@ class FencedPublisher:
         self._on_published = on_published
         self.events = events
         self._tracker = DetectionsStoppedTracker()
+        self._holding: dict[int, DetectionMessage] = {}  # last published, with detections
         self.published = 0
         self.refused = 0  # refused by the gate (paused, or captured before a resume)
         self.offline = 0  # dropped because the client was not connected
@@ -97,6 +98,10 @@ class FencedPublisher:
                         retain=False,
                     )
                     published = True
+                    if message.detections:
+                        self._holding[sid] = message
+                    else:
+                        self._holding.pop(sid, None)
                     if self._snapshots and message.snapshot is not None:
                         self._transport.publish(
                             snapshot_topic(self._base_topic, sid),
@@ -123,11 +128,22 @@ class FencedPublisher:
     def sources_paused(self, source_ids: frozenset[int]) -> None:
         """Pause hook, inside the fence: nothing from before the pause is left as current.
 
-        The paused sources' events end and their zones go to zero; their next frame after the
-        resume is published whatever it holds; their snapshot becomes the placeholder.
+        A source whose last message had detections gets an empty one (`"paused": true`), so a
+        consumer holds "nothing" while it is paused and after the resume, not the old objects;
+        its events end and its zones go to zero; its next frame after the resume is published
+        whatever it holds; its snapshot becomes the placeholder.
         """
+        connected = self._transport.connected
         for source_id in source_ids:
             self._tracker.reset(source_id)
+            holding = self._holding.pop(source_id, None)
+            if holding is not None and connected:
+                self._transport.publish(
+                    detections_topic(self._base_topic, source_id),
+                    holding.cleared().to_json(),
+                    qos=0,
+                    retain=False,
+                )
         if self.events is not None:
             live = self._transport.connected
             self._send_locked(self.events.end_sources(source_ids, live=live))

@@ -369,16 +369,28 @@ class SourceRunner:
                 stream_note=None,
             )
         elif new_state in ("INITIALISING", "NOT_STARTED"):
-            state = SourceState.RECONNECTING if self._was_running else SourceState.CONNECTING
-            self._set_status(state=state)
+            if self._was_running:
+                self._lost("the stream was lost; reconnecting")
+            else:
+                self._set_status(state=SourceState.CONNECTING)
         elif new_state == "RESTARTING":
-            self._set_status(state=SourceState.RECONNECTING)
+            self._lost("the stream was lost; reconnecting")
         elif new_state == "ENDED" and self.config.kind is SourceKind.FILE:
             self._set_status(state=SourceState.ENDED, stream_paused=False)
         elif new_state == "ENDED":
-            self._set_status(state=SourceState.RECONNECTING)  # a live source ends to reconnect
+            self._lost("the stream ended; reconnecting")  # a live source ends to reconnect
         elif new_state == "ERROR":
-            self._set_status(state=SourceState.RECONNECTING)
+            self._lost("the stream failed; reconnecting")
+
+    def _lost(self, why: str) -> None:
+        """Reconnecting: say why, unless the pipeline already said it more precisely.
+
+        streamvision reports a failed reconnect attempt only to its own logger, so without
+        this a camera that went away would read `reconnecting` with no error at all.
+        """
+        with self._status_lock:
+            error = self._status.error
+        self._set_status(state=SourceState.RECONNECTING, error=error or why)
 
     def _set_status(self, **changes: Any) -> None:
         with self._status_lock:
