@@ -9,7 +9,8 @@ its status says `running` and detections flow, sends SIGTERM, and measures from 
   source joined, paho disconnected);
 - *stopped status*: the final status (`state: stopped`) arriving at the subscriber; after the
   exit, a fresh client checks that it is the retained one, with `offline`;
-- *exit*: the process gone (`waitpid` returns), what systemd or a shell waits for.
+- *exit*: the process gone (`waitpid` returns), what systemd or a shell waits for; and the
+  part of it after the `Stopped` line (interpreter shutdown), run by run.
 
 SIGTERM goes `--settle` seconds after the first detection (0: as tests/worker does). `--busy N`
 keeps N CPU-bound processes running meanwhile, as on a shared 2-core machine: what happens after
@@ -98,6 +99,14 @@ class Watch:
                     self.times.stopped_line = now
                 self._changed.notify_all()
 
+    def wait_exit(self, process: subprocess.Popen[bytes]) -> None:
+        """Block until the process is gone; note the moment."""
+        process.wait()
+        now = time.monotonic()
+        with self._changed:
+            self.times.exited = now
+            self._changed.notify_all()
+
     def wait(self, what: str) -> None:
         """Wait until `what` (a Timeline field) has happened."""
         with self._changed:
@@ -153,10 +162,13 @@ def one_run(
         watch.wait("running")
         watch.wait("detection")
         time.sleep(settle)
+        # A blocking waitpid on its own thread: Popen.wait(timeout) polls, up to 50 ms late.
+        waiter = threading.Thread(target=watch.wait_exit, args=(process,), daemon=True)
+        waiter.start()
         sent = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        code = process.wait(TIMEOUT)
-        watch.times.exited = time.monotonic()
+        watch.wait("exited")
+        code = process.returncode
         reader.join(10)
         watch.wait("stopped_line")
         watch.wait("stopped_status")
@@ -217,7 +229,8 @@ def main() -> None:
             runs.append(times)
             print(
                 f"EXIT run {n}: Stopped line {times.stopped_line:.3f} s, "
-                f"stopped status {times.stopped_status:.3f} s, exit {times.exited:.3f} s",
+                f"stopped status {times.stopped_status:.3f} s, exit {times.exited:.3f} s "
+                f"({_since(times.stopped_line or 0.0, times.exited):.3f} s after Stopped)",
                 flush=True,
             )
     result: dict[str, Any] = {
@@ -230,6 +243,11 @@ def main() -> None:
         stats = summary_ms([getattr(t, what) for t in runs])
         result[f"sigterm_to_{what}"] = stats
         print(f"EXIT SIGTERM -> {what}: p50 {stats['p50_ms']:.0f} ms, max {stats['max_ms']:.0f} ms")
+    stats = summary_ms([_since(t.stopped_line or 0.0, t.exited) for t in runs])
+    result["stopped_line_to_exited"] = stats
+    print(
+        f"EXIT Stopped line -> exited: p50 {stats['p50_ms']:.0f} ms, max {stats['max_ms']:.0f} ms"
+    )
     write_results("exit", f"worker_sigterm_busy{args.busy}", result)
 
 
