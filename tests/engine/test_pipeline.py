@@ -21,7 +21,7 @@ from unittest.mock import patch
 
 import pytest
 
-from custom_components.nvr_inference.engine.capture import probe_source
+from custom_components.nvr_inference.engine.capture import LoopingFileProducer, probe_source
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
@@ -301,6 +301,42 @@ def test_stop_leaves_no_pipeline_thread(sample_video: Path) -> None:
     engine.pause(0)
     engine.stop()
     assert [t for t in threading.enumerate() if t in started] == []
+
+
+def test_interrupt_ends_a_looping_file_waiting_for_its_next_frame(sample_video: Path) -> None:
+    producer = LoopingFileProducer(str(sample_video), fps=0.001)  # a frame every 1000 s
+    try:
+        assert producer.grab()  # the first frame is due at once
+        grabbed: list[bool] = []
+        waiting = threading.Thread(target=lambda: grabbed.append(producer.grab()), daemon=True)
+        waiting.start()
+        producer.interrupt()
+        waiting.join(30)
+        assert not waiting.is_alive()
+        assert grabbed == [False]
+    finally:
+        producer.release()
+
+
+def test_stopping_interrupts_every_looping_file(sample_video: Path) -> None:
+    """The pipeline's terminate calls `interrupt()`: a stop never waits out a frame period."""
+    gate = PauseGate([0, 1])
+    engine = Engine(
+        [
+            SourceConfig(0, str(sample_video), loop=True),
+            SourceConfig(1, str(sample_video), loop=True),
+        ],
+        parse_detector("motion"),
+        FencedPublisher(gate, CallbackTransport()),
+        gate=gate,
+    )
+    interrupt = LoopingFileProducer.interrupt
+    with patch.object(
+        LoopingFileProducer, "interrupt", autospec=True, side_effect=interrupt
+    ) as spy:
+        engine.start()
+        engine.stop()
+    assert spy.call_count == 2
 
 
 def test_a_pipeline_that_fails_to_start_leaves_no_thread(sample_video: Path) -> None:

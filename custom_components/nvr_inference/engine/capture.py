@@ -61,7 +61,8 @@ class LoopingFileProducer:
     reference; this is one. It reports itself as a live stream (`is_file=False`), so the
     pipeline applies its stream buffering (drop oldest, newest frame first) exactly as it
     would for an RTSP camera, and `grab()` paces frames in real time from a monotonic
-    schedule (no drift, no catch-up burst after a pause).
+    schedule (no drift, no catch-up burst after a pause). The pipeline calls `interrupt()`
+    when it terminates the source, so a stop never waits out the pacing (a frame period).
     """
 
     def __init__(self, path: str, fps: float | None = None) -> None:
@@ -72,18 +73,24 @@ class LoopingFileProducer:
         self._fps = float(fps or declared or 25.0)
         self._period = 1.0 / self._fps
         self._next_due: float | None = None
+        self._interrupted = threading.Event()
 
     def isOpened(self) -> bool:
         """Report whether the file is open."""
         return bool(self._capture.isOpened())
 
     def grab(self) -> bool:
-        """Wait for the next frame's due time, then grab it, rewinding at the end."""
+        """Wait for the next frame's due time, then grab it, rewinding at the end.
+
+        False once interrupted: the stream ends there, as a camera's does when it is closed.
+        """
         now = time.monotonic()
         if self._next_due is None or now - self._next_due > 1.0:
             self._next_due = now  # first frame, or resumed after a pause: restart the clock
         elif self._next_due > now:
-            time.sleep(self._next_due - now)  # the camera's shutter: real-time pacing
+            self._interrupted.wait(self._next_due - now)  # the camera's shutter: real time
+        if self._interrupted.is_set():
+            return False
         self._next_due += self._period
         if self._capture.grab():
             return True
@@ -94,6 +101,10 @@ class LoopingFileProducer:
         """Decode the grabbed frame."""
         ok, frame = self._capture.retrieve()
         return bool(ok), np.asarray(frame, dtype=np.uint8)
+
+    def interrupt(self) -> None:
+        """End the stream now, even mid-wait (InferencePipeline calls it on terminate)."""
+        self._interrupted.set()
 
     def release(self) -> None:
         """Close the file."""
