@@ -20,12 +20,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .controller import NvrController
 from .data import NvrConfigEntry
 from .engine.discovery import node_id
+from .engine.status import HUB_STATES, SOURCE_STATES
 from .entity import NvrEntity, NvrZoneEntity
 
 PARALLEL_UPDATES = 0
-
-HUB_STATES = ["paused", "running", "degraded", "starting", "stopped"]
-SOURCE_STATES = ["connecting", "running", "paused", "reconnecting", "ended", "error", "stopped"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +53,7 @@ HUB_SENSORS = (
         key="state",
         translation_key="state",
         device_class=SensorDeviceClass.ENUM,
-        options=HUB_STATES,
+        options=list(HUB_STATES),
         value_fn=lambda c, _sid: c.overall_state(),
     ),
 )
@@ -65,7 +63,7 @@ SOURCE_SENSORS = (
         key="state",
         translation_key="source_state",
         device_class=SensorDeviceClass.ENUM,
-        options=SOURCE_STATES,
+        options=list(SOURCE_STATES),
         always_available=True,
         attrs_fn=_source_attributes,
         value_fn=lambda c, sid: c.source_state(sid) if sid is not None else None,

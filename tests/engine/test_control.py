@@ -225,11 +225,25 @@ def test_nothing_is_queued_while_offline_and_announce_says_it_all() -> None:
         "nvr/availability",
         "nvr/control/status",
         "homeassistant/device/nvr_worker_me/config",
+        "homeassistant/device/nvr_worker_me_s0/config",
+        "homeassistant/device/nvr_worker_me_s1/config",
     ]
     assert wire.sent[1][1]["paused"] is True
     config = wire.sent[2][1]
     assert config["o"]["name"] == "nvr_inference worker"
     assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
+    assert [wire.sent[i][1]["dev"]["name"] for i in (3, 4)] == ["Porch", "Gate"]
+    # Removing clears every device: the hub's and each source's.
+    wire.sent.clear()
+    plane.remove_discovery()
+    assert [topic for topic, _ in wire.sent] == topics[2:]
+    # A source the last run had (its retained status named it) and this one has not: its
+    # device is cleared at each announce; the configured ones are not.
+    plane.retire_sources({0, 1, 5})
+    wire.sent.clear()
+    plane.announce()
+    cleared = [topic for topic, body in wire.sent if body == ""]
+    assert cleared == ["homeassistant/device/nvr_worker_me_s5/config"]
 
 
 def test_another_host_on_the_availability_topic_is_noticed() -> None:

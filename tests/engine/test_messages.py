@@ -67,8 +67,12 @@ def test_timestamps_carry_an_offset() -> None:
 def test_one_empty_message_when_detections_stop() -> None:
     tracker = DetectionsStoppedTracker()
     det = Detection("face", 0, 0.9, 1, 1, 1, 1)
-    pattern = [(), (det,), (det,), (), (), (det,), ()]
+    pattern = [(), (), (det,), (det,), (), (), (det,), ()]
     published = [tracker.should_publish(_message(i, d)) for i, d in enumerate(pattern)]
-    assert published == [False, True, True, True, False, True, True]
+    # The first frame tells what the camera sees now, even an empty scene; then one empty
+    # message each time detections stop.
+    assert published == [True, False, True, True, True, False, True, True]
+    tracker.reset(2)  # a pause: the next frame replaces whatever consumers hold
+    assert [tracker.should_publish(_message(9, ())) for _ in range(2)] == [True, False]
     assert _message(0, ()).counts() == {}
     assert _message(0, (det, det)).counts() == {"face": 2}

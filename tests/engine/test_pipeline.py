@@ -145,9 +145,11 @@ def test_boxes_land_on_the_objects(harness_factory: Any, sample_video: Path) -> 
         for det in m["detections"]:
             assert det["class"] == "face"
             assert any(t.contains(det["x"], det["y"]) for t in truth)
-    # ... then exactly one empty message when they stop, and nothing more.
+    # The first frame says what the camera sees (nothing yet), then every frame with faces,
+    # then exactly one empty message when they stop, and nothing more.
+    assert messages[0]["detections"] == [] and messages[0]["frame_id"] == 1
     assert messages[-1]["detections"] == [] and messages[-1]["frame_id"] == 101
-    assert len(messages) == 91
+    assert len(messages) == 92
     assert messages[0]["source_id"] == 4 and messages[0]["model_id"] == "face"
     assert messages[0]["image"] == {"width": 640, "height": 480}
 

@@ -183,7 +183,7 @@ async def test_the_real_probe_names_the_missing_file(
     }
 
 
-@pytest.mark.pipeline  # the sample video needs OpenCV
+@pytest.mark.full  # loading the package takes `inference` (and `onnx` to build it)
 @pytest.mark.usefixtures("mock_setup_entry")
 async def test_the_real_probe_loads_a_real_package_offline(
     hass: HomeAssistant, tmp_path: Path, sample_video: Path

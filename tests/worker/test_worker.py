@@ -53,6 +53,7 @@ pytestmark = pytest.mark.pipeline
 
 Spawn = Callable[..., WorkerProcess]
 DISCOVERY = "homeassistant/device/nvr_worker_test/config"
+SOURCE_DISCOVERY = "homeassistant/device/nvr_worker_test_s0/config"
 
 
 def _start(
@@ -88,7 +89,8 @@ def test_detections_flow_with_status_availability_and_discovery(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
     _start(spawn_worker, broker, sample_video, subscriber)
-    message = subscriber.wait_for(detection_of("nvr", 0)).json()
+    found = detection_of("nvr", 0)
+    message = subscriber.wait_for(lambda m: found(m) and bool(m.json()["detections"])).json()
     assert message["source_id"] == 0
     assert message["model_id"] == "motion"
     assert message["image"] == {"width": 640, "height": 480}
@@ -96,20 +98,42 @@ def test_detections_flow_with_status_availability_and_discovery(
     assert message["detections"][0]["class"] == "motion"
 
     config = subscriber.wait_for(on_topic(DISCOVERY)).json()
+    camera = subscriber.wait_for(on_topic(SOURCE_DISCOVERY)).json()
+    # The hub: the worker's name, its global pause and state; a link to the README.
     assert config["dev"]["ids"] == ["nvr_worker_test"]
+    assert config["dev"]["name"] == "test"
+    assert config["dev"]["sw"]
+    assert config["dev"]["cu"].endswith("#the-standalone-worker")
     assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
-    assert set(config["cmps"]) == {
-        "nvr_worker_test_pause",
+    assert set(config["cmps"]) == {"nvr_worker_test_pause", "nvr_worker_test_state"}
+    assert config["cmps"]["nvr_worker_test_pause"]["command_topic"] == "nvr/control/commands"
+    # The camera: its own device under the hub, named after it (entity ids as the
+    # integration's), everything the integration's source device shows.
+    assert camera["dev"]["ids"] == ["nvr_worker_test_s0"]
+    assert camera["dev"]["via_device"] == "nvr_worker_test"
+    assert camera["dev"]["name"] == "Cam 0"
+    cmps = camera["cmps"]
+    assert set(cmps) == {
         "nvr_worker_test_s0_pause",
+        "nvr_worker_test_s0_state",
         "nvr_worker_test_s0_objects",
         "nvr_worker_test_s0_motion_occupancy",
+        "nvr_worker_test_s0_snapshot",
         "nvr_worker_test_s0_fps",
         "nvr_worker_test_s0_inference_ms",
         "nvr_worker_test_s0_objects_event",
         "nvr_worker_test_s0_last_event",
     }
-    assert config["cmps"]["nvr_worker_test_s0_objects_event"]["event_types"] == ["motion"]
-    assert config["cmps"]["nvr_worker_test_pause"]["command_topic"] == "nvr/control/commands"
+    assert cmps["nvr_worker_test_s0_pause"]["name"] == "Pause detections"
+    assert "entity_category" not in cmps["nvr_worker_test_s0_pause"]
+    assert cmps["nvr_worker_test_s0_objects_event"]["event_types"] == ["motion"]
+    # What shows the camera's present follows its status too: unavailable while paused.
+    live = cmps["nvr_worker_test_s0_objects"]
+    assert live["avty_mode"] == "all"
+    assert [a["t"] for a in live["avty"]] == ["nvr/availability", "nvr/control/status"]
+    assert "avty" not in cmps["nvr_worker_test_s0_state"]  # says "paused", stays available
+    snapshot = subscriber.wait_for(on_topic("nvr/sources/0/snapshot"), 30)
+    assert snapshot.payload[:2] == b"\xff\xd8"  # a JPEG
 
     found = retained(broker, ["nvr/control/status", DISCOVERY, "nvr/availability"])
     assert availability(found["nvr/availability"]) == "online"
@@ -310,8 +334,11 @@ def test_remove_clears_the_discovery_config(
     assert done.returncode == 0, done.stderr
     cleared = subscriber.wait_for(on_topic(DISCOVERY), 30, after)
     assert cleared.payload == b""
-    found = retained(broker, [DISCOVERY, "nvr/availability"])
+    # --remove is given no source: the camera's device comes from the last retained status.
+    assert subscriber.wait_for(on_topic(SOURCE_DISCOVERY), 30, after).payload == b""
+    found = retained(broker, [DISCOVERY, SOURCE_DISCOVERY, "nvr/availability"])
     assert DISCOVERY not in found
+    assert SOURCE_DISCOVERY not in found
     assert availability(found["nvr/availability"]) == "offline"
 
 

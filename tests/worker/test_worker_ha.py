@@ -15,7 +15,7 @@ from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -69,21 +69,39 @@ async def test_home_assistant_discovers_pauses_and_loses_the_worker(
     switch = f"{NODE}_pause"
     states = on_state_change(hass)
     await wait_until(lambda: _state(hass, "switch", switch) == "off", states, 60)
-    # Everything the worker announced became an entity of one device.
+    # Everything the worker announced became an entity: the hub's named after the worker,
+    # the camera's on its own device under the hub, with the integration's entity ids.
     registry = er.async_get(hass)
-    for platform, unique_id in (
-        ("switch", f"{NODE}_s0_pause"),
-        ("sensor", f"{NODE}_s0_objects"),
-        ("sensor", f"{NODE}_s0_fps"),
-        ("sensor", f"{NODE}_s0_inference_ms"),
-        ("binary_sensor", f"{NODE}_s0_motion_occupancy"),
+    for platform, unique_id, entity_id in (
+        ("switch", f"{NODE}_pause", "switch.hatest_pause_detections"),
+        ("sensor", f"{NODE}_state", "sensor.hatest_state"),
+        ("switch", f"{NODE}_s0_pause", "switch.cam_0_pause_detections"),
+        ("sensor", f"{NODE}_s0_state", "sensor.cam_0_state"),
+        ("sensor", f"{NODE}_s0_objects", "sensor.cam_0_objects"),
+        ("sensor", f"{NODE}_s0_fps", "sensor.cam_0_processing_rate"),
+        ("sensor", f"{NODE}_s0_inference_ms", "sensor.cam_0_inference_latency"),
+        ("binary_sensor", f"{NODE}_s0_motion_occupancy", "binary_sensor.cam_0_motion_occupancy"),
+        ("image", f"{NODE}_s0_snapshot", "image.cam_0_snapshot"),
+        ("event", f"{NODE}_s0_objects_event", "event.cam_0_objects"),
+        ("image", f"{NODE}_s0_last_event", "image.cam_0_last_event"),
     ):
-        assert registry.async_get_entity_id(platform, "mqtt", unique_id), unique_id
+        assert registry.async_get_entity_id(platform, "mqtt", unique_id) == entity_id, unique_id
     switch_id = registry.async_get_entity_id("switch", "mqtt", switch)
     assert switch_id is not None
-    entry = registry.async_get(switch_id)
-    assert entry is not None
-    assert entry.device_id is not None
+    hub = registry.async_get(switch_id)
+    camera = registry.async_get("switch.cam_0_pause_detections")
+    assert hub is not None
+    assert camera is not None
+    devices = dr.async_get(hass)
+    camera_device = devices.async_get(camera.device_id or "")
+    assert camera_device is not None
+    assert camera_device.name == "Cam 0"
+    assert camera_device.via_device_id == hub.device_id
+    await wait_until(
+        lambda: _state(hass, "sensor", f"{NODE}_s0_objects") not in (None, STATE_UNAVAILABLE),
+        states,
+        60,
+    )
 
     await run(subscriber.wait_for, detection_of("nvr", 0), 30)
     after = subscriber.messages[-1].seq
@@ -93,6 +111,26 @@ async def test_home_assistant_discovers_pauses_and_loses_the_worker(
     await wait_until(lambda: _state(hass, "switch", switch) == "on", states)
     fence = await run(barrier, subscriber, "nvr")
     assert subscriber.count(detection_of("nvr"), after=ack.seq, before=fence) == 0
+    # Nothing shown as current while paused: the camera's present goes unavailable, its
+    # state says why, and its own switch keeps its own setting with the effective pause beside.
+    await wait_until(
+        lambda: all(
+            _state(hass, platform, f"{NODE}_s0_{key}") == STATE_UNAVAILABLE
+            for platform, key in (
+                ("sensor", "objects"),
+                ("binary_sensor", "motion_occupancy"),
+                ("image", "snapshot"),
+                ("sensor", "fps"),
+            )
+        )
+        and _state(hass, "sensor", f"{NODE}_s0_state") == "paused",
+        states,
+    )
+    source_switch = hass.states.get("switch.cam_0_pause_detections")
+    assert source_switch is not None
+    assert source_switch.state == "off"
+    assert source_switch.attributes["paused"] is True
+    assert source_switch.attributes["paused_globally"] is True
 
     # Killed without a goodbye: the broker's last will makes every entity unavailable.
     await run(worker.send, signal.SIGKILL)

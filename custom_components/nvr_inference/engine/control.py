@@ -28,7 +28,7 @@ Nothing here waits on the broker while holding the lock: the transport only hand
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 import logging
 import threading
@@ -106,6 +106,7 @@ class ControlPlane:
         self._save_lock = threading.Lock()
         self._desired = PauseState()
         self._ever_up: set[int] = set()
+        self._retired: set[int] = set()  # sources announced before, gone now (discovery)
         self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
         self.event_types: tuple[str, ...] = ()  # with tracking on: the event entity's types
         self.last_error: dict[str, Any] | None = None
@@ -127,8 +128,9 @@ class ControlPlane:
     ) -> ControlPlane:
         """Build the control plane of `engine`: its sources, gate, stats and classes.
 
-        With the host's `publisher` and its event engine, a pause ends the paused sources'
-        events before it is acknowledged, and the announce republishes zone and line counts.
+        With the host's `publisher`, a pause clears what the paused sources left as current
+        (their events end, their next frame is a message, their snapshot a placeholder) before
+        it is acknowledged, and the announce republishes zone and line counts.
         """
         plane = cls(
             host=host,
@@ -143,11 +145,13 @@ class ControlPlane:
             logger=logger,
         )
         plane.classes = engine.spec.reported_classes
-        if publisher is not None and publisher.events is not None:
-            plane.event_types = publisher.events.event_types
+        if publisher is not None:
+            sources = tuple(engine.sources)
             plane.add_pause_hook(publisher.sources_paused)
-            plane.add_announce_hook(publisher.retained_locked)
+            plane.add_announce_hook(lambda: publisher.announce_locked(sources))
             plane._after_change.append(publisher.flush)
+            if publisher.events is not None:
+                plane.event_types = publisher.events.event_types
         return plane
 
     # -- the pause -----------------------------------------------------------------------------
@@ -343,12 +347,15 @@ class ControlPlane:
             if not self._closing:
                 self._publish_discovery_locked()
 
-    def remove_discovery(self) -> object:
-        """Clear the retained discovery config, so the discovered entities go too."""
+    def remove_discovery(self) -> list[object]:
+        """Clear the retained discovery configs, so the discovered entities go too."""
         if self._discovery is None:
-            return None
+            return []
         with self._gate.lock:
-            return self._publish_locked(self._discovery.topic, "", qos=1, retain=True)
+            return [
+                self._publish_locked(topic, "", qos=1, retain=True)
+                for topic in self._discovery.topics(self.sources)
+            ]
 
     def observe_availability(self, payload: bytes | str) -> None:
         """Watch our availability topic: another live host there is logged (and kept)."""
@@ -422,18 +429,27 @@ class ControlPlane:
         spec = self._discovery
         if spec is None:
             return
-        config = build_discovery(
-            node=spec.node,
-            device_name=spec.device_name,
+        configs = build_discovery(
+            spec,
             base_topic=self.base_topic,
             sources=self.sources.values(),
             classes=self.classes,
-            include_control=spec.include_control,
             host=self.host,
-            zones=spec.zones,
             event_types=self.event_types,
         )
-        self._publish_locked(spec.topic, status_json(config), qos=1, retain=True)
+        for topic, config in configs.items():
+            self._publish_locked(topic, status_json(config), qos=1, retain=True)
+        for topic in spec.topics(sorted(self._retired))[1:]:
+            self._publish_locked(topic, "", qos=1, retain=True)
+
+    def retire_sources(self, source_ids: Iterable[int]) -> None:
+        """Clear the discovered devices of sources this host had before and has no more.
+
+        A camera dropped from the worker's configuration would otherwise leave its device,
+        with entities nothing updates, in Home Assistant for good.
+        """
+        with self._gate.lock:
+            self._retired = set(source_ids) - set(self.sources)
 
     def _publish_locked(
         self, topic: str, payload: str, *, qos: int, retain: bool = False

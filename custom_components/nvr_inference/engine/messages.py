@@ -162,22 +162,25 @@ class DetectionsStoppedTracker:
     """Decides which frames become messages: every frame with detections, and one empty one.
 
     The contract promises one message with an empty list when a source's detections stop, so
-    consumers can clear their state, and nothing more while the scene stays empty.
+    consumers can clear their state, and nothing more while the scene stays empty. A source's
+    first frame after a start or a resume is always published, empty or not: what a consumer
+    holds from before (a count, an occupancy) is then replaced by what the camera sees now,
+    instead of a number from before the pause coming back as current.
     """
 
     __slots__ = ("_had_detections",)
 
     def __init__(self) -> None:
-        """Start as if the previous frame had no detections (no empty message first)."""
+        """Know nothing of any source yet: its first frame is published."""
         self._had_detections: dict[int, bool] = {}
 
     def should_publish(self, message: DetectionMessage) -> bool:
         """Return True if this frame's message is to be published."""
-        had = self._had_detections.get(message.source_id, False)
+        had = self._had_detections.get(message.source_id, True)
         has = bool(message.detections)
         self._had_detections[message.source_id] = has
         return has or had
 
     def reset(self, source_id: int) -> None:
-        """Forget a source's last state (after a pause: the next empty frame is not news)."""
+        """Forget a source's last state (it paused): its next frame is published."""
         self._had_detections.pop(source_id, None)

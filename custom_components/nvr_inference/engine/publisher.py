@@ -4,15 +4,20 @@ The gate check, the "one empty message when detections stop" rule and the hand-o
 client happen as one step under the gate's lock, the lock `pause()` takes: once a pause has
 returned, nothing derived from a frame can be handed over. What a frame yields: its detection
 message, and with tracking on, the events, snapshots and zone and line counts the event engine
-builds from it (events.py). The worker calls this on the pipeline's dispatch threads; the
-integration on Home Assistant's event loop (through its bridge). Detections are QoS 0 and
-everything is dropped while the client is offline: nothing is queued to arrive stale later.
+builds from it (events.py), and for the worker (`snapshots`) the source's latest snapshot as
+a JPEG for its discovered image entity. The worker calls this on the pipeline's dispatch
+threads; the integration on Home Assistant's event loop (through its bridge). Detections are QoS
+0 and everything is dropped while the client is offline: nothing is queued to arrive stale
+later. A pause (inside the fence, before its acknowledgement) ends the source's events, makes
+its next frame a message whatever it holds, and replaces its snapshot with a placeholder: what
+consumers hold from before a pause is never shown as current after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from .discovery import snapshot_topic
 from .events import EventEngine, Outgoing
 from .gate import PauseGate
 from .messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
@@ -30,9 +35,15 @@ class FencedPublisher:
         base_topic: str = "nvr",
         on_published: Callable[[DetectionMessage], None] | None = None,
         events: EventEngine | None = None,
+        *,
+        snapshots: bool = False,
     ) -> None:
-        """Publish under `base_topic`; `on_published(message)` follows each detection message."""
+        """Publish under `base_topic`; `on_published(message)` follows each detection message.
+
+        With `snapshots`, a message's snapshot (JPEG) goes out on the source's snapshot topic.
+        """
         self._gate = gate
+        self._snapshots = snapshots
         self._transport = transport
         self._base_topic = base_topic
         self._on_published = on_published
@@ -50,6 +61,8 @@ class FencedPublisher:
         transport: Transport,
         base_topic: str,
         on_published: Callable[[DetectionMessage], None] | None = None,
+        *,
+        snapshots: bool = False,
     ) -> FencedPublisher:
         """Build the publisher of `engine`'s frames, with an event engine when tracking is on."""
         options = engine.options
@@ -64,7 +77,7 @@ class FencedPublisher:
             if options.tracking.enabled
             else None
         )
-        return cls(engine.gate, transport, base_topic, on_published, events)
+        return cls(engine.gate, transport, base_topic, on_published, events, snapshots=snapshots)
 
     def __call__(self, message: DetectionMessage) -> bool:
         """Publish `message` (and its events) if, and only if, the gate admits it right now."""
@@ -84,6 +97,13 @@ class FencedPublisher:
                         retain=False,
                     )
                     published = True
+                    if self._snapshots and message.snapshot is not None:
+                        self._transport.publish(
+                            snapshot_topic(self._base_topic, sid),
+                            message.snapshot,
+                            qos=0,
+                            retain=False,
+                        )
                     self.published += 1
                     self.published_by_source[sid] = self.published_by_source.get(sid, 0) + 1
                 else:
@@ -101,10 +121,33 @@ class FencedPublisher:
             self.events.flush()
 
     def sources_paused(self, source_ids: frozenset[int]) -> None:
-        """Pause hook, inside the fence: end the paused sources' events, zero their zones."""
+        """Pause hook, inside the fence: nothing from before the pause is left as current.
+
+        The paused sources' events end and their zones go to zero; their next frame after the
+        resume is published whatever it holds; their snapshot becomes the placeholder.
+        """
+        for source_id in source_ids:
+            self._tracker.reset(source_id)
         if self.events is not None:
             live = self._transport.connected
             self._send_locked(self.events.end_sources(source_ids, live=live))
+        self._placeholders_locked(source_ids)
+
+    def announce_locked(self, source_ids: Iterable[int]) -> None:
+        """Announce hook, inside the fence: the retained counts, and no stale snapshot."""
+        if self.events is not None:
+            self._send_locked(self.events.retained())
+        self._placeholders_locked(source_ids)
+
+    def _placeholders_locked(self, source_ids: Iterable[int]) -> None:
+        if not self._snapshots or not self._transport.connected:
+            return
+        from .snapshot import placeholder_jpeg  # noqa: PLC0415 - OpenCV, lazily
+
+        for source_id in source_ids:
+            self._transport.publish(
+                snapshot_topic(self._base_topic, source_id), placeholder_jpeg(), qos=0, retain=False
+            )
 
     def tick(self) -> None:
         """End events whose object went unseen (a source gone quiet); call every second."""
@@ -113,11 +156,6 @@ class FencedPublisher:
         with self._gate.lock:
             self._send_locked(self.events.expire(live=self._transport.connected))
         self.flush()
-
-    def retained_locked(self) -> None:
-        """Announce hook, inside the fence: republish the retained zone and line counts."""
-        if self.events is not None:
-            self._send_locked(self.events.retained())
 
     def _send_locked(self, messages: Iterable[Outgoing]) -> None:
         if not self._transport.connected:

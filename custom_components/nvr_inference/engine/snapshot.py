@@ -10,6 +10,7 @@ the gate: a paused camera gets no new snapshot, by the same fence as its detecti
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+import functools
 from typing import Any
 
 import cv2
@@ -60,6 +61,24 @@ def render_snapshot(
     ok, encoded = cv2.imencode(
         ".jpg", draw_detections(image, detections, polygons), [cv2.IMWRITE_JPEG_QUALITY, quality]
     )
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return bytes(encoded.tobytes())
+
+
+@functools.cache
+def placeholder_jpeg() -> bytes:
+    """Return a grey picture saying there is no current one (a paused or new camera).
+
+    An MQTT image entity keeps the last picture it received; publishing this when a camera
+    pauses (and when a host announces itself) keeps a frame from before the pause from being
+    shown as current after the resume, until the first new snapshot replaces it.
+    """
+    canvas = np.full((360, 640, 3), 48, np.uint8)
+    cv2.putText(
+        canvas, "No current picture", (120, 190), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (200,) * 3, 2
+    )
+    ok, encoded = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 70])
     if not ok:
         raise ValueError("JPEG encoding failed")
     return bytes(encoded.tobytes())

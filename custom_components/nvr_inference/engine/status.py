@@ -20,6 +20,12 @@ from .sources import SourceConfig
 
 STOPPED = "stopped"
 
+HUB_STATES = ("paused", "running", "degraded", "starting", "stopped")
+"""Every word `overall_state` returns (a host's state sensor: an enum)."""
+
+SOURCE_STATES = ("connecting", "running", "paused", "reconnecting", "ended", "error", "stopped")
+"""Every word `source_state_word` returns (a source's state sensor: an enum)."""
+
 
 def control_topic(base_topic: str, leaf: str) -> str:
     """Return `<base>/control/<leaf>` (commands, status, error, probe)."""

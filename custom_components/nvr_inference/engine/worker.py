@@ -35,14 +35,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from .control import STATUS_INTERVAL, ControlPlane
 from .detectors import DetectorSpec
-from .discovery import DiscoverySpec, discovery_topic, node_id
+from .discovery import DiscoverySpec, node_id
 from .errors import EngineError
 from .host import HostInfo, HostKind, StartCheck, availability_payload
 from .pause_store import FilePauseStore, PauseState, PauseStoreError
 from .probe import check_setup
 from .publisher import FencedPublisher
 from .ratelimit import RateLimitedLog
-from .runner import Engine, RunnerOptions
+from .runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions
 from .sources import SourceConfig
 from .status import availability_topic, control_topic
 from .tracking import TrackingOptions
@@ -207,16 +207,31 @@ def _wait_published(info: Any, what: str) -> None:
         _LOGGER.warning("The broker did not confirm %s within %g s", what, _PUBLISH_WAIT)
 
 
+def _status_sources(status: Mapping[str, Any] | None) -> set[int]:
+    """Return the source ids a retained status names (what the last run announced)."""
+    sources = (status or {}).get("sources")
+    if not isinstance(sources, dict):
+        return set()
+    return {int(sid) for sid in sources if str(sid).isdigit()}
+
+
 def remove_worker(settings: WorkerSettings) -> None:
-    """Clear this worker's retained discovery config and mark it offline (`--remove`)."""
+    """Clear this worker's retained discovery configs and mark it offline (`--remove`).
+
+    The hub's config, and one per source: the sources configured now, and those the worker's
+    last retained status names (a camera since dropped from the config has a device too).
+    """
+    check = check_base_topic(settings)
+    source_ids = {s.source_id for s in settings.sources} | _status_sources(check.status)
+    spec = DiscoverySpec(settings.node, settings.name, True, settings.discovery_prefix)
     client = make_client(settings, will=False, suffix="_remove")  # never takes the worker's
     result: list[Any] = []
     client.on_connect = lambda _c, _u, _f, reason, _p: result.append(reason)
     connect_sync(client, settings.mqtt, lambda: result[0] if result else None)
     client.loop_start()
     try:
-        topic = discovery_topic(settings.discovery_prefix, settings.node)
-        _wait_published(client.publish(topic, "", qos=1, retain=True), "the discovery removal")
+        for topic in spec.topics(sorted(source_ids)):
+            _wait_published(client.publish(topic, "", qos=1, retain=True), f"clearing {topic}")
         _wait_published(
             client.publish(
                 availability_topic(settings.base_topic),
@@ -226,7 +241,9 @@ def remove_worker(settings: WorkerSettings) -> None:
             ),
             "offline",
         )
-        _LOGGER.info("Removed the discovery config on %s", topic)
+        _LOGGER.info(
+            "Removed the discovery configs of %s and %d source(s)", settings.node, len(source_ids)
+        )
     finally:
         client.disconnect()
         client.loop_stop()
@@ -313,12 +330,15 @@ class Worker:
             options=RunnerOptions(
                 max_fps=settings.max_fps,
                 api_key=settings.api_key,
+                snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=settings.tracking,
                 zones=settings.zones,
             ),
         )
         self.gate = self.engine.gate
-        self.publisher = FencedPublisher.for_engine(self.engine, self.transport, self.base)
+        self.publisher = FencedPublisher.for_engine(
+            self.engine, self.transport, self.base, snapshots=True
+        )
         self.store = FilePauseStore(settings.pause_file)
         self.plane = ControlPlane.for_engine(
             self.engine,
@@ -375,6 +395,7 @@ class Worker:
         foreign = check.verdict(self.settings.host)
         if foreign is not None:
             raise BaseTopicInUseError(foreign.describe(self.base))
+        self.plane.retire_sources(_status_sources(check.status))
         if saved is not None or self.plane.store_error is not None:
             return
         if not check.complete:
