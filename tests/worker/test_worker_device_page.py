@@ -32,6 +32,7 @@ import os
 from pathlib import Path
 import re
 import shlex
+import shutil
 import subprocess
 import time
 from typing import Any
@@ -125,6 +126,12 @@ def worker_command() -> list[str]:
     """
     given = shlex.split(os.environ.get("NVR_WORKER_CMD", ""))
     if given:
+        if shutil.which(given[0]) is None:
+            pytest.fail(
+                f"NVR_WORKER_CMD names {given[0]}, which is not there: run scripts/setup "
+                "--worker311 (or scripts/setup), or point it at an `nvr-inference` command",
+                pytrace=False,
+            )
         return given
     light = ROOT / ".venv" / "bin" / "python"
     if light.is_file():
