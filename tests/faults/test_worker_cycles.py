@@ -96,7 +96,8 @@ def _cycle(
     try:
         worker.restore_pause()
         worker.start()
-        subscriber.wait_for(detection_of(BASE), 30, after)
+        for source_id in (0, 1):  # a message of each: both pipelines have all their threads
+            subscriber.wait_for(detection_of(BASE, source_id), 30, after)
         running = _worker_threads(settings)
     finally:
         worker.stop()
