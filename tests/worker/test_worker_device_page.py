@@ -495,6 +495,9 @@ def _discovered(
         return found
 
     mirror.settle("the worker's entities, running", running, 60)
+    # The REST API (what a dashboard reads) has every one of them too, with a state.
+    rest = {s["entity_id"]: s for s in hass.api.call("GET", "/api/states")}
+    assert every <= set(rest), sorted(every - set(rest))
     return live
 
 
