@@ -103,15 +103,24 @@ def spec_live_entities(sid: int) -> set[str]:
         f"binary_sensor.{s}_motion_occupancy",
         f"image.{s}_snapshot",
         f"event.{s}_objects",  # tracking is on by default
-        f"image.{s}_last_event",
     }
-    if sid == PORCH:  # the zone and the line drawn on Porch (README: Entities)
+    if sid == PORCH:  # the zone drawn on Porch (README: Entities)
         found |= {
             "binary_sensor.porch_bottom_motion_occupancy",
             "sensor.porch_bottom_motion_count",
-            "sensor.porch_middle_in",
-            "sensor.porch_middle_out",
         }
+    return found
+
+
+def history_entities(sid: int) -> set[str]:
+    """The per-source entities that show the past, not the present: they stay available.
+
+    The latest event's picture is dated by the event; line crossings are running totals.
+    Neither claims to be what the camera sees now, so a pause does not hide them.
+    """
+    found = {f"image.{SLUG[sid]}_last_event"}
+    if sid == PORCH:  # the line drawn on Porch
+        found |= {"sensor.porch_middle_in", "sensor.porch_middle_out"}
     return found
 
 
@@ -378,7 +387,8 @@ def test_worker_devices_entities_and_pause_in_the_newest_home_assistant(
             )
             code, _took = worker.stop(20)
             assert code == 0, worker.output()
-            every = {e for sid in live for e in live[sid]} | {HUB_SWITCH, HUB_STATE}
+            every = {e for sid in live for e in live[sid] | history_entities(sid)}
+            every |= {HUB_SWITCH, HUB_STATE}
             every |= {pause_switch(s) for s in live} | {state_sensor(s) for s in live}
             mirror.settle(
                 "the worker stopped: every entity follows its availability",
@@ -466,7 +476,8 @@ def _discovered(
         assert device["name"] == DISPLAY[sid], device
         assert device["via_device_id"] == hub["id"], device
         own = _entities_of(registry, device)
-        spec = spec_live_entities(sid) | {pause_switch(sid), state_sensor(sid)}
+        spec = spec_live_entities(sid) | history_entities(sid)
+        spec |= {pause_switch(sid), state_sensor(sid)}
         assert spec <= own, f"{DISPLAY[sid]}: missing {sorted(spec - own)}; has {sorted(own)}"
         assert registry[pause_switch(sid)]["entity_category"] is None  # a device control
         for diagnostic in (
@@ -474,7 +485,7 @@ def _discovered(
             f"sensor.{SLUG[sid]}_inference_latency",
         ):
             assert registry[diagnostic]["entity_category"] == "diagnostic", registry[diagnostic]
-        live[sid] = own - {pause_switch(sid), state_sensor(sid)}
+        live[sid] = own - {pause_switch(sid), state_sensor(sid)} - history_entities(sid)
     # Nothing of the worker's outside what it announced.
     announced = {c[2] for c in wanted}
     mine = {e["unique_id"] for e in by_unique.values() if e["unique_id"].startswith(NODE)}
