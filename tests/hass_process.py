@@ -14,7 +14,7 @@ session, and listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 import importlib.util
@@ -113,16 +113,27 @@ def run_hass(
     hass: Path | str | None = None,
     env: dict[str, str] | None = None,
     timeout: float = demo_config.READY_TIMEOUT,
+    configuration: str = "",
+    files: Mapping[str, bytes] | None = None,
 ) -> Iterator[HassProcess]:
     """Start Home Assistant in `directory` with MQTT on 127.0.0.1:`mqtt_port`; stop it after.
 
-    Returns once onboarding is done and the MQTT entry is loaded. On failure the error carries
-    the end of Home Assistant's log.
+    `configuration` is appended to configuration.yaml (e.g. `automation: !include
+    automations.yaml`), `files` are written into the config dir first (relative path -> bytes,
+    e.g. a blueprint). Returns once onboarding is done and the MQTT entry is loaded. On failure
+    the error carries the end of Home Assistant's log.
     """
     binary = hass_binary(hass)
     http_port = free_port()
     demo_config.prepare(directory, http_port, mqtt_port, nvr=False)
     config_dir = directory / "config"
+    if configuration:
+        with (config_dir / "configuration.yaml").open("a", encoding="utf-8") as yaml:
+            yaml.write("\n" + configuration)
+    for relative, content in (files or {}).items():
+        target = config_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
     log = directory / "logs" / "home-assistant.log"
     console = directory / "logs" / "hass-console.log"
     with console.open("ab") as out:

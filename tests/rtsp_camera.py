@@ -1,0 +1,45 @@
+"""A real RTSP camera for tests: tests/rtsp_server.py (GStreamer) run with the system Python.
+
+    with rtsp_camera(port) as camera:     # rtsp://127.0.0.1:<port>/cam, a moving ball
+        ...
+        camera.terminate()                # the camera goes away
+
+Debian packages GStreamer's RTSP server for its own Python only, so the server runs as
+/usr/bin/python3 whatever venv the tests run in (scripts/setup installs python3-gi and
+gir1.2-gst-rtsp-server-1.0 for every lane).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+import subprocess
+
+SERVER = Path(__file__).resolve().parent / "rtsp_server.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@contextmanager
+def rtsp_camera(port: int) -> Iterator[subprocess.Popen[str]]:
+    """Run the RTSP server until the block ends (or the test stops it)."""
+    process = subprocess.Popen(
+        [SYSTEM_PYTHON, str(SERVER), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if line.strip() != "READY":
+            process.kill()
+            _, err = process.communicate(timeout=10)
+            raise RuntimeError(
+                f"RTSP test server did not start ({line!r}, {err.strip()[-300:]}); "
+                "scripts/setup installs gir1.2-gst-rtsp-server-1.0 and python3-gi"
+            )
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
