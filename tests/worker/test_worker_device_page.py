@@ -312,8 +312,14 @@ def device_registry(ws: HassWebSocket) -> dict[str, dict[str, Any]]:
 
 
 def last_detection_count(sub: Subscriber, sid: int, before: int) -> int | None:
-    """How many objects the last detection message of `sid` before seq `before` carried."""
-    found = sub.select(detection_of(BASE, sid), before=before)
+    """How many objects the camera saw in its last frame before seq `before`.
+
+    A pause clears what the last message said with an empty one (`"paused": true`) before
+    its acknowledgement; that one is the clearing, not a frame the camera saw.
+    """
+    found = [
+        m for m in sub.select(detection_of(BASE, sid), before=before) if not m.json().get("paused")
+    ]
     return len(found[-1].json()["detections"]) if found else None
 
 
