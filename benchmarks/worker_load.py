@@ -29,11 +29,14 @@ from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.sample_video import write_sample_video
 from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, WorkerSettings
 from tests.mqtt_helpers import run_broker
 
 
-def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, Any]:
+def run_one(
+    video: Path, sources: int, cycles: int, nodelay: bool, tracking: bool = True
+) -> dict[str, Any]:
     """One worker with `sources` cameras on a fresh broker; drive the cycles; return numbers."""
     extra = "set_tcp_nodelay true\n" if nodelay else ""
     with run_broker(extra) as broker, tempfile.TemporaryDirectory() as state:
@@ -46,6 +49,7 @@ def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, 
             ),
             detector=parse_detector("motion"),
             state_file=Path(state) / "pause.json",
+            tracking=TrackingOptions(enabled=tracking),
         )
         clock = FrameClock()
         watcher = Watcher(broker.host, broker.port, "nvrw", clock)
@@ -71,6 +75,7 @@ def run_one(video: Path, sources: int, cycles: int, nodelay: bool) -> dict[str, 
             "host": "worker",
             "frame_size": f"{LOAD_SIZE[0]}x{LOAD_SIZE[1]}",
             "broker_tcp_nodelay": nodelay,
+            "tracking": tracking,
         },
     )
 
@@ -80,6 +85,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sources", default="1,4,16", help="comma-separated grid")
     parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument(
+        "--no-tracking",
+        action="store_true",
+        help="tracking and events off (the default is on, as for users): what they cost",
+    )
     args = parser.parse_args()
     inference_pipeline_class()  # import order matters in the full profile (see pipeline.py)
     grid = [(int(n), False) for n in args.sources.split(",")] + [(4, True)]
@@ -87,8 +97,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         video = write_sample_video(Path(tmp) / "load.avi", size=LOAD_SIZE, fps=LOAD_FPS)
         for sources, nodelay in grid:
-            result = run_one(video, sources, args.cycles, nodelay)
+            result = run_one(video, sources, args.cycles, nodelay, not args.no_tracking)
             section = f"worker_{sources}src_{'nodelay' if nodelay else 'default'}"
+            section += "_untracked" if args.no_tracking else ""
             write_results("load", section, result)
             print("LOAD", section, result, flush=True)
             if result["leaked_after_ack"] or result["stale_after_resume"]:
