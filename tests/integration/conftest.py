@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock, create_autospec, patch
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt.const import MQTT_PROCESSED_SUBSCRIPTIONS
@@ -26,6 +27,7 @@ from custom_components.nvr_inference.const import (
     CONF_SOURCES,
     DOMAIN,
 )
+from custom_components.nvr_inference.engine.hosting import HostingReport, hosting_report
 
 from ..mqtt_helpers import Broker, Subscriber, run_broker
 
@@ -152,3 +154,23 @@ async def setup_nvr_entry(hass: HomeAssistant, video: Path, **kwargs: Any) -> Mo
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+PIPELINE_HERE = HostingReport(installed=True, python_version="3.13.5", libc="glibc 2.36")
+PIPELINE_GONE = HostingReport(installed=False, python_version="3.14.2", libc="musl")
+"""What the hosting check answers on Home Assistant 2026.3+ in its container (Alpine)."""
+
+
+@contextmanager
+def hosting(report: HostingReport) -> Iterator[MagicMock]:
+    """Make the hosting check (the boundary: it looks for the packages) answer `report`."""
+    mock = create_autospec(hosting_report, return_value=report)  # nests: not of a mock
+    with patch("custom_components.nvr_inference.worker_handoff.hosting_report", mock):
+        yield mock
+
+
+@pytest.fixture
+def pipeline_here() -> Iterator[MagicMock]:
+    """The pipeline's packages are here, whatever this lane has (the flow's probe is faked)."""
+    with hosting(PIPELINE_HERE) as mock:
+        yield mock
