@@ -6,11 +6,8 @@ recovers by itself when the server returns on the same address.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 import logging
 from pathlib import Path
-import subprocess
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -21,39 +18,12 @@ from custom_components.nvr_inference.engine.runner import SourceState
 
 from ..integration.conftest import NVR_OPTIONS, nvr_entry_data, wait_until
 from ..mqtt_helpers import free_port
+from ..rtsp_camera import rtsp_camera
 
 pytestmark = [
     pytest.mark.pipeline,
     pytest.mark.usefixtures("enable_custom_integrations", "mqtt_entry"),
 ]
-
-SERVER = Path(__file__).resolve().parents[1] / "rtsp_server.py"
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-@contextmanager
-def rtsp_camera(port: int) -> Iterator[subprocess.Popen[str]]:
-    """Run the RTSP server until the block ends (or the test stops it)."""
-    process = subprocess.Popen(
-        [SYSTEM_PYTHON, str(SERVER), str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        if line.strip() != "READY":
-            process.kill()
-            _, err = process.communicate(timeout=10)
-            raise RuntimeError(
-                f"RTSP test server did not start ({line!r}, {err.strip()[-300:]}); "
-                "scripts/setup installs gir1.2-gst-rtsp-server-1.0 and python3-gi"
-            )
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
 
 
 async def test_rtsp_camera_goes_away_and_comes_back(

@@ -1,0 +1,40 @@
+"""A real RTSP camera for tests: `rtsp_server.py` (GStreamer, on the system Python) for a block.
+
+It serves `rtsp://127.0.0.1:<port>/cam` without authentication, so a URL that carries a user
+name and password plays as well (the client only sends them when challenged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+import subprocess
+
+SERVER = Path(__file__).resolve().parent / "rtsp_server.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@contextmanager
+def rtsp_camera(port: int) -> Iterator[subprocess.Popen[str]]:
+    """Run the RTSP server until the block ends (or the test stops it)."""
+    process = subprocess.Popen(
+        [SYSTEM_PYTHON, str(SERVER), str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if line.strip() != "READY":
+            process.kill()
+            _, err = process.communicate(timeout=10)
+            raise RuntimeError(
+                f"RTSP test server did not start ({line!r}, {err.strip()[-300:]}); "
+                "scripts/setup installs gir1.2-gst-rtsp-server-1.0 and python3-gi"
+            )
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
