@@ -3,8 +3,8 @@
 Hosts map them: the config flow to form errors (`cannot_connect`, `invalid_auth`,
 `model_not_found`, `inference_missing` for the full profile) or, for `PipelineMissingError`,
 the `pipeline_missing` abort; the worker to a one-line exit; the integration to
-`ConfigEntryNotReady`, or for `PipelineMissingError` a repair issue. Messages never contain secrets: URLs are redacted before they get here
-and API keys are never formatted into text.
+`ConfigEntryNotReady`, or for `PipelineMissingError` a repair issue. Messages never contain
+secrets: URLs are redacted before they get here and API keys are never formatted into text.
 """
 
 from __future__ import annotations
