@@ -90,8 +90,14 @@ async def wait_until(
 
 
 def on_mqtt_connection(hass: HomeAssistant) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Adapt MQTT's connection signal to `wait_until`."""
-    return lambda cb: mqtt.async_subscribe_connection_status(hass, lambda _connected: cb())
+    """Adapt MQTT's connection signal to `wait_until`.
+
+    The callback is marked `@callback`: Home Assistant 2026.10 runs an unmarked one in the
+    executor, where setting an asyncio.Event raises (not the loop's thread).
+    """
+    return lambda cb: mqtt.async_subscribe_connection_status(
+        hass, callback(lambda _connected: cb())
+    )
 
 
 async def wait_subscriptions(hass: HomeAssistant) -> None:
