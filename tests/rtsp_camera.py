@@ -6,7 +6,8 @@
 
 Debian packages GStreamer's RTSP server for its own Python only, so the server runs as
 /usr/bin/python3 whatever venv the tests run in (scripts/setup installs python3-gi and
-gir1.2-gst-rtsp-server-1.0 for every lane).
+gir1.2-gst-rtsp-server-1.0 for every lane). It serves without authentication, so a URL that
+carries a user name and password plays as well (the client only sends them when challenged).
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 """Config flow for nvr_inference: user, roboflow, local, reconfigure, reauth and options.
 
+First, before any form: can the pipeline live in this Home Assistant at all? Where its
+packages are missing (Home Assistant 2026.3+ on Python 3.14, musl) the flow aborts with
+`pipeline_missing`, saying why and how to run the standalone worker instead; asking for
+cameras first and refusing them after would only loop.
+
 Every step that changes sources or credentials tests them before saving: the engine's
 `check_setup` (blocking, so in the executor) imports the pipeline, builds the detector and
-reads one frame of every source. Its errors become form errors the user can act on.
+reads one frame of every source. Its errors become form errors the user can act on, except
+a pipeline that is found but cannot be imported: that aborts the same way.
 """
 
 from __future__ import annotations
@@ -71,14 +77,18 @@ from .engine.errors import (
     SourceUnavailableError,
 )
 from .engine.host import HostInfo, HostKind
+from .engine.hosting import HostingReport
 from .engine.local_model import LOCAL_PREFIX
 from .engine.probe import check_setup
 from .engine.sources import SourceConfig, redact_url
 from .engine.tracking import TrackingError, TrackingOptions
 from .engine.zones import ZoneError, format_zones, parse_zones, validate_zones, zones_from_dict
 from .hass_mqtt import async_check_base_topic
+from .worker_handoff import async_guidance, async_hosting_report
 
 CONF_LOOP: Final = "loop"
+PIPELINE_MISSING: Final = "pipeline_missing"
+"""Abort reason (not a form error): nothing the user enters here can fix it."""
 DEFAULT_NAME: Final = "NVR"
 NEW_ENTRY_HOST: Final = HostInfo("ha:new-entry", HostKind.INTEGRATION, "new entry")
 """Who a new entry would be: any live host already on the base topic is another one."""
@@ -283,7 +293,9 @@ async def async_check_setup(
         spec = parse_detector(f"{prefix}{model_id}" if prefix else detector)
         configs = [SourceConfig.from_dict(source) for source in sources]
         await hass.async_add_executor_job(check_setup, configs, spec, api_key, PROBE_TIMEOUT)
-    except (PipelineMissingError, FullProfileRequiredError):
+    except PipelineMissingError:
+        error = PIPELINE_MISSING
+    except FullProfileRequiredError:
         error, placeholders = "inference_missing", {"install": INSTALL_HINT}
     except SourceUnavailableError as err:
         # Engine messages are credential-free: URLs are redacted before they get here.
@@ -321,9 +333,11 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         return NvrInferenceOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the name, sources, detector and base topic."""
+        """Ask for the name, sources, detector and base topic (once the pipeline can live here)."""
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        if user_input is None and (aborted := await self._async_abort_without_pipeline()):
+            return aborted
         if user_input is not None:
             sources = parse_sources(user_input[CONF_SOURCES], loop=user_input[CONF_LOOP])
             base_topic = user_input[CONF_BASE_TOPIC].strip()
@@ -355,6 +369,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
                 if error is None:
                     return self._async_create_entry(self._data)
+                if error == PIPELINE_MISSING:
+                    return await self._async_abort_pipeline_missing()
                 errors["base"] = error
         return self._async_show_user_form(user_input, errors, placeholders)
 
@@ -375,6 +391,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self._async_create_entry(
                     {**self._data, CONF_MODEL_ID: model_id, CONF_API_KEY: api_key}
                 )
+            if error == PIPELINE_MISSING:
+                return await self._async_abort_pipeline_missing()
             if error == "cannot_connect":
                 # The sources are on the first form: go back there to fix them.
                 return self._async_show_user_form(self._user_input, {"base": error}, placeholders)
@@ -398,6 +416,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             if error is None:
                 return self._async_create_entry({**self._data, CONF_MODEL_ID: folder})
+            if error == PIPELINE_MISSING:
+                return await self._async_abort_pipeline_missing()
             if error == "cannot_connect":
                 return self._async_show_user_form(self._user_input, {"base": error}, placeholders)
             errors[_ERROR_FIELDS.get(error, "base")] = error
@@ -416,6 +436,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         existing: list[dict[str, Any]] = entry.data[CONF_SOURCES]
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        if user_input is None and (aborted := await self._async_abort_without_pipeline()):
+            return aborted
         if user_input is not None:
             sources = parse_sources(
                 user_input[CONF_SOURCES], loop=user_input[CONF_LOOP], existing=existing
@@ -434,6 +456,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                     return self.async_update_reload_and_abort(
                         entry, data_updates={CONF_SOURCES: sources}
                     )
+                if error == PIPELINE_MISSING:
+                    return await self._async_abort_pipeline_missing()
                 errors["base"] = error
         else:
             user_input = {
@@ -458,6 +482,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
+        if user_input is None and (aborted := await self._async_abort_without_pipeline()):
+            return aborted
         if user_input is not None:
             api_key = user_input[CONF_API_KEY].strip()
             error, placeholders = await async_check_setup(
@@ -467,12 +493,32 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_API_KEY: api_key}
                 )
+            if error == PIPELINE_MISSING:
+                return await self._async_abort_pipeline_missing()
             errors[CONF_API_KEY if error == "invalid_auth" else "base"] = error
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=self.add_suggested_values_to_schema(REAUTH_SCHEMA, user_input),
             errors=errors,
             description_placeholders={CONF_NAME: entry.title, **placeholders},
+        )
+
+    async def _async_abort_without_pipeline(self) -> ConfigFlowResult | None:
+        """Abort when the pipeline's packages are not here (found, not imported); else None."""
+        report = await async_hosting_report(self.hass)
+        return None if report.installed else await self._async_abort_pipeline_missing(report)
+
+    async def _async_abort_pipeline_missing(
+        self, report: HostingReport | None = None
+    ) -> ConfigFlowResult:
+        """Abort with why the pipeline cannot live here and how to run the worker instead.
+
+        Without a `report`: the packages were found but their import failed (a broken install).
+        """
+        report = report or await async_hosting_report(self.hass)
+        return self.async_abort(
+            reason=PIPELINE_MISSING,
+            description_placeholders=await async_guidance(self.hass, report),
         )
 
     @callback

@@ -13,7 +13,7 @@ the control plane's `set_paused`, on this loop, so they always agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -77,7 +77,7 @@ class BaseTopicInUseError(HomeAssistantError):
     """Another live host publishes under this entry's base topic."""
 
 
-def sources_from_entry(data: dict[str, Any]) -> list[SourceConfig]:
+def sources_from_entry(data: Mapping[str, Any]) -> list[SourceConfig]:
     """Build source configs from entry data."""
     return [SourceConfig.from_dict(s) for s in data[CONF_SOURCES]]
 
@@ -102,7 +102,7 @@ async def async_remove_discovery(hass: HomeAssistant, base_topic: str) -> None:
 
 
 def zones_from_options(
-    options: dict[str, Any], sources: dict[int, SourceConfig]
+    options: Mapping[str, Any], sources: Mapping[int, SourceConfig]
 ) -> dict[int, SourceZones]:
     """Read each source's zones and lines from the entry's options (a removed source's go)."""
     stored = options.get(CONF_ZONES) or {}
@@ -113,7 +113,17 @@ def zones_from_options(
     }
 
 
-def detector_from_entry(data: dict[str, Any], options: dict[str, Any]) -> DetectorSpec:
+def tracking_from_options(options: Mapping[str, Any]) -> TrackingOptions:
+    """Read the tracking settings from the entry's options (defaults where none are saved)."""
+    return TrackingOptions.from_mapping(options.get(CONF_TRACKING) or {})
+
+
+def max_fps_from_options(options: Mapping[str, Any]) -> float | None:
+    """Read the frame-rate limit from the entry's options (0: no limit)."""
+    return float(options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS)) or None
+
+
+def detector_from_entry(data: Mapping[str, Any], options: Mapping[str, Any]) -> DetectorSpec:
     """Build the detector spec from entry data and options."""
     name = data[CONF_DETECTOR]
     if name == DETECTOR_ROBOFLOW:
@@ -147,7 +157,7 @@ class NvrController:
         self.unique_prefix = self.base_topic
         self.sources = {s.source_id: s for s in sources_from_entry(data)}
         self.spec = detector_from_entry(data, options)
-        self.tracking = TrackingOptions.from_mapping(options.get(CONF_TRACKING) or {})
+        self.tracking = tracking_from_options(options)
         self.zones = zones_from_options(options, self.sources)
         self.gate = PauseGate(self.sources)
         self.transport = HassTransport(hass)
@@ -161,7 +171,7 @@ class NvrController:
             gate=self.gate,
             on_status=self.bridge.status,
             options=RunnerOptions(
-                max_fps=float(options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS)) or None,
+                max_fps=max_fps_from_options(options),
                 api_key=data.get(CONF_API_KEY),
                 snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=self.tracking,

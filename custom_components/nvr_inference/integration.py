@@ -23,6 +23,11 @@ from .engine.errors import (
     PipelineMissingError,
 )
 from .storage import HassPauseStore
+from .worker_handoff import (
+    async_clear_pipeline_issue,
+    async_hosting_report,
+    async_raise_pipeline_issue,
+)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -34,7 +39,20 @@ PLATFORMS: list[Platform] = [
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
-    """Wait for MQTT, start the pipeline in the executor, then set up the entities."""
+    """Check the pipeline can live here, wait for MQTT, start it, then set up the entities.
+
+    Where the pipeline's packages are missing (Home Assistant 2026.3+ on Python 3.14, musl),
+    the entry cannot start until Home Assistant itself changes: a repair issue says why and
+    offers the entry as a worker YAML, one line is logged, and setup returns False (the entry
+    shows "Failed to set up"). Not `ConfigEntryNotReady`: it would retry forever, probing and
+    logging every few minutes, for packages that cannot appear without a restart (which sets
+    the entry up again anyway). Not `ConfigEntryError`: Home Assistant logs that with a
+    traceback (`_LOGGER.exception`), for what is no bug. A reload tries again.
+    """
+    report = await async_hosting_report(hass)
+    if not report.installed:
+        await async_raise_pipeline_issue(hass, entry, report)
+        return False
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
     controller = NvrController(
@@ -45,10 +63,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
     except BaseException as err:
         # Whatever went wrong, nothing may keep running: the pipeline threads are not daemons.
         await controller.async_stop()
+        if isinstance(err, PipelineMissingError):  # found, but it cannot be imported
+            await async_raise_pipeline_issue(hass, entry, report)
+            return False
         mapped = _setup_error(err)
         if mapped is err:
             raise
         raise mapped from err
+    async_clear_pipeline_issue(hass, entry.entry_id)
     entry.runtime_data = NvrRuntimeData(controller=controller)
     _register_devices(hass, entry, controller)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -75,7 +97,7 @@ def _setup_error(err: BaseException) -> BaseException:
             translation_key="invalid_api_key",
             translation_placeholders={"error": str(err)},
         )
-    if isinstance(err, (PipelineMissingError, FullProfileRequiredError)):
+    if isinstance(err, FullProfileRequiredError):
         return ConfigEntryError(
             translation_domain=DOMAIN,
             translation_key="setup_failed",
@@ -105,7 +127,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
-    """Remove the retained discovery config and the saved pause."""
+    """Remove the retained discovery config, the saved pause and the entry's repair issue."""
+    async_clear_pipeline_issue(hass, entry.entry_id)
     if mqtt.is_connected(hass):
         await async_remove_discovery(hass, entry.data[CONF_BASE_TOPIC])
     await HassPauseStore(hass, entry.entry_id).async_remove()

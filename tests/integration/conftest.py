@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock, create_autospec, patch
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt.const import MQTT_PROCESSED_SUBSCRIPTIONS
@@ -26,6 +27,7 @@ from custom_components.nvr_inference.const import (
     CONF_SOURCES,
     DOMAIN,
 )
+from custom_components.nvr_inference.engine.hosting import HostingReport, hosting_report
 
 from ..mqtt_helpers import Broker, Subscriber, run_broker
 
@@ -88,8 +90,14 @@ async def wait_until(
 
 
 def on_mqtt_connection(hass: HomeAssistant) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Adapt MQTT's connection signal to `wait_until`."""
-    return lambda cb: mqtt.async_subscribe_connection_status(hass, lambda _connected: cb())
+    """Adapt MQTT's connection signal to `wait_until`.
+
+    The callback is marked `@callback`: Home Assistant 2026.10 runs an unmarked one in the
+    executor, where setting an asyncio.Event raises (not the loop's thread).
+    """
+    return lambda cb: mqtt.async_subscribe_connection_status(
+        hass, callback(lambda _connected: cb())
+    )
 
 
 async def wait_subscriptions(hass: HomeAssistant) -> None:
@@ -152,3 +160,23 @@ async def setup_nvr_entry(hass: HomeAssistant, video: Path, **kwargs: Any) -> Mo
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
+
+
+PIPELINE_HERE = HostingReport(installed=True, python_version="3.13.5", libc="glibc 2.36")
+PIPELINE_GONE = HostingReport(installed=False, python_version="3.14.2", libc="musl")
+"""What the hosting check answers on Home Assistant 2026.3+ in its container (Alpine)."""
+
+
+@contextmanager
+def hosting(report: HostingReport) -> Iterator[MagicMock]:
+    """Make the hosting check (the boundary: it looks for the packages) answer `report`."""
+    mock = create_autospec(hosting_report, return_value=report)  # nests: not of a mock
+    with patch("custom_components.nvr_inference.worker_handoff.hosting_report", mock):
+        yield mock
+
+
+@pytest.fixture
+def pipeline_here() -> Iterator[MagicMock]:
+    """The pipeline's packages are here, whatever this lane has (the flow's probe is faked)."""
+    with hosting(PIPELINE_HERE) as mock:
+        yield mock

@@ -13,6 +13,7 @@ from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY, CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -52,6 +53,8 @@ from custom_components.nvr_inference.engine.errors import (
 )
 from custom_components.nvr_inference.engine.sources import SourceConfig
 
+from .conftest import PIPELINE_GONE, hosting
+
 PACKAGE = Path(__file__).resolve().parents[2] / "custom_components" / DOMAIN
 
 DEFAULT_OPTIONS = {
@@ -81,8 +84,8 @@ ROBOFLOW_INPUT = {CONF_MODEL_ID: " yolov8n-640 ", CONF_API_KEY: " secret-key "}
 
 
 @pytest.fixture(autouse=True)
-def auto_enable(enable_custom_integrations: None) -> None:
-    """Load the integration from custom_components."""
+def auto_enable(enable_custom_integrations: None, pipeline_here: MagicMock) -> None:
+    """Load the integration from custom_components; the pipeline's packages are here."""
 
 
 @pytest.fixture
@@ -241,7 +244,6 @@ async def test_user_flow_roboflow(hass: HomeAssistant, mock_check_setup: MagicMo
             "cannot_connect",
             {"error": "cannot open rtsp://***@cam.local/stream"},
         ),
-        (PipelineMissingError("no pipeline"), "inference_missing", {"install": INSTALL_HINT}),
         (FullProfileRequiredError("light"), "inference_missing", {"install": INSTALL_HINT}),
         (DetectorError("no face model"), "invalid_detector", {"error": "no face model"}),
         (RuntimeError("boom"), "unknown", {}),
@@ -288,7 +290,6 @@ async def test_user_flow_errors(
             {"base": "inference_missing"},
             {"install": INSTALL_HINT},
         ),
-        (PipelineMissingError("none"), {"base": "inference_missing"}, {"install": INSTALL_HINT}),
         (DetectorError("bad"), {"base": "invalid_detector"}, {"error": "bad"}),
         (ValueError("boom"), {"base": "unknown"}, {}),
     ],
@@ -319,6 +320,80 @@ async def test_roboflow_errors(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_API_KEY] == "secret-key"
+
+
+REPOSITORY = "https://github.com/nvr-inference/nvr_inference"
+
+
+async def _assert_pipeline_missing(
+    hass: HomeAssistant, result: ConfigFlowResult, python_version: str, libc: str
+) -> None:
+    """The flow aborted with why (this Python, its C library) and how (commands, link)."""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "pipeline_missing"
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["python_version"] == python_version
+    assert placeholders["libc"] == libc
+    assert placeholders["docs_url"] == f"{REPOSITORY}#the-standalone-worker"
+    commands = placeholders["commands"].splitlines()
+    assert commands[0] == f"git clone {REPOSITORY}"
+    assert "/opt/nvr-inference/bin/pip install './nvr_inference[light]'" in commands
+    assert commands[-1].endswith("/opt/nvr-inference/bin/nvr-inference worker --config worker.yaml")
+    for language in ("en", "es"):
+        strings = await async_get_translations(hass, language, "config", {DOMAIN})
+        text = strings[f"component.{DOMAIN}.config.abort.pipeline_missing"].format(**placeholders)
+        assert f"Python {python_version}" in text
+        assert libc in text
+        assert placeholders["commands"] in text
+        assert placeholders["docs_url"] in text
+
+
+async def test_user_flow_aborts_first_when_the_pipeline_cannot_live_here(
+    hass: HomeAssistant, mock_check_setup: MagicMock
+) -> None:
+    """Before any form: the packages are missing, so say why and how, and stop (no loop)."""
+    with hosting(PIPELINE_GONE) as check:
+        result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+    await _assert_pipeline_missing(hass, result, "3.14.2", "musl")
+    check.assert_called_once_with()
+    mock_check_setup.assert_not_called()
+    assert hass.config_entries.flow.async_progress() == []
+
+
+async def test_reconfigure_and_reauth_abort_first_when_the_pipeline_cannot_live_here(
+    hass: HomeAssistant,
+    mock_check_setup: MagicMock,
+    mock_config_entry: MockConfigEntry,
+    mock_roboflow_entry: MockConfigEntry,
+) -> None:
+    """The steps that would probe abort before their form too; nothing is saved."""
+    mock_config_entry.add_to_hass(hass)
+    mock_roboflow_entry.add_to_hass(hass)
+    with hosting(PIPELINE_GONE):
+        reconfigure = await mock_config_entry.start_reconfigure_flow(hass)
+        reauth = await mock_roboflow_entry.start_reauth_flow(hass)
+
+    await _assert_pipeline_missing(hass, reconfigure, "3.14.2", "musl")
+    await _assert_pipeline_missing(hass, reauth, "3.14.2", "musl")
+    mock_check_setup.assert_not_called()
+    assert mock_roboflow_entry.data[CONF_API_KEY] == "old-key"
+
+
+@pytest.mark.usefixtures("mock_setup_entry")
+async def test_a_pipeline_found_but_not_importable_aborts_too(
+    hass: HomeAssistant, mock_check_setup: MagicMock
+) -> None:
+    """Found on disk but broken at import (the probe says so): abort, never a form loop."""
+    mock_check_setup.side_effect = PipelineMissingError("streamvision: libGL.so.1 missing")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], USER_INPUT)
+
+    await _assert_pipeline_missing(hass, result, "3.13.5", "glibc 2.36")
+    assert hass.config_entries.async_entries(DOMAIN) == []
 
 
 async def test_roboflow_blank_model_id(hass: HomeAssistant, mock_check_setup: MagicMock) -> None:

@@ -46,8 +46,8 @@ def user_input(video: str = "/media/yard.mp4") -> dict[str, object]:
 
 
 @pytest.fixture(autouse=True)
-def auto_enable(enable_custom_integrations: None) -> None:
-    """Load the integration from custom_components."""
+def auto_enable(enable_custom_integrations: None, pipeline_here: MagicMock) -> None:
+    """Load the integration from custom_components; the pipeline's packages are here."""
 
 
 @pytest.fixture

@@ -339,7 +339,13 @@ async def test_diagnostics_redact_secrets(
 
 
 @pytest.mark.usefixtures("mqtt_entry")
-async def test_missing_pipeline_is_a_setup_error(hass: HomeAssistant, sample_video: Path) -> None:
+async def test_a_pipeline_found_but_not_importable_is_a_setup_error_with_a_repair(
+    hass: HomeAssistant,
+    sample_video: Path,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The packages are on disk but their import fails: no traceback, no retry, the repair."""
     entry = make_nvr_entry(hass, sample_video)
     with patch(
         "custom_components.nvr_inference.controller.inference_pipeline_class",
@@ -348,7 +354,11 @@ async def test_missing_pipeline_is_a_setup_error(hass: HomeAssistant, sample_vid
     ):
         assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
-    assert "not installed" in (entry.reason or "")
+    assert "Traceback" not in caplog.text
+    issue = issue_registry.async_get_issue(DOMAIN, f"pipeline_missing_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert f"reference: {sample_video}" in issue.translation_placeholders["yaml"]
 
 
 async def test_mqtt_not_configured_means_not_ready(

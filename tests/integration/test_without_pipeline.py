@@ -10,6 +10,8 @@ from pathlib import Path
 import subprocess
 import sys
 
+from custom_components.nvr_inference.engine.hosting import detect_libc
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
@@ -20,9 +22,14 @@ for name in ("cv2", "streamvision", "inference"):
 import custom_components.nvr_inference as integration
 import custom_components.nvr_inference.config_flow as flow
 import custom_components.nvr_inference.switch, custom_components.nvr_inference.sensor
+import custom_components.nvr_inference.integration, custom_components.nvr_inference.worker_handoff
 from custom_components.nvr_inference.engine.detectors import parse_detector
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
+from custom_components.nvr_inference.engine.hosting import hosting_report
 from custom_components.nvr_inference.engine.sources import SourceConfig
+
+report = hosting_report()  # what the config flow asks before its first form
+print("REPORT:", report.installed, report.python_version, report.libc)
 
 try:
     flow.check_setup([SourceConfig(0, "/tmp/x.mp4")], parse_detector("motion"))
@@ -43,3 +50,6 @@ def test_integration_imports_and_explains_without_pipeline_packages() -> None:
     assert result.returncode == 0, result.stderr
     assert "MISSING: Roboflow's InferencePipeline is not installed" in result.stdout
     assert "nvr-inference worker" in result.stdout
+    # The real hosting check (the config flow's first question) says missing, and why.
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert f"REPORT: False {python} {detect_libc()}" in result.stdout

@@ -349,7 +349,8 @@ def _source_entry(item: Any, default_loop: bool) -> Entry:
             raise ConfigError("source_id must be >= 0")
         loop = _as_bool(item.get("loop", default_loop), "loop")
         label = item.get("name")
-        drawn = {"zones": item.get("zones") or [], "lines": item.get("lines") or []}
+        zones, lines = item.get("zones") or [], item.get("lines") or []
+        drawn = {"zones": zones, "lines": lines} if zones or lines else None
         return source_id, str(label) if label else None, str(ref), loop, drawn
     raise ConfigError(f"cannot read source {item!r}: use [ID:][NAME=]REFERENCE")
 

@@ -1,9 +1,10 @@
 """Errors the engine raises, each one a message a person can act on.
 
 Hosts map them: the config flow to form errors (`cannot_connect`, `invalid_auth`,
-`model_not_found`, `inference_missing`), the worker to a one-line exit, the integration to
-`ConfigEntryNotReady`. Messages never contain secrets: URLs are redacted before they get here
-and API keys are never formatted into text.
+`model_not_found`, `inference_missing` for the full profile) or, for `PipelineMissingError`,
+the `pipeline_missing` abort; the worker to a one-line exit; the integration to
+`ConfigEntryNotReady`, or for `PipelineMissingError` a repair issue. Messages never contain
+secrets: URLs are redacted before they get here and API keys are never formatted into text.
 """
 
 from __future__ import annotations
