@@ -244,7 +244,11 @@ def test_demo_headless(socket_enabled: None, tmp_path: Path) -> None:
             # The independent client saw it too: the status, then detections of the person,
             # then, as Home Assistant stopped (before the broker), the integration going offline.
             running = sub.wait_for(_paused(False), timeout=1)
-            detection = sub.wait_for(is_detection(0), timeout=1, after=running.seq)
+            detection = sub.wait_for(
+                lambda m: is_detection(0)(m) and bool(m.json()["detections"]),
+                timeout=1,
+                after=running.seq,
+            )
             body = detection.json()
             assert body["model_id"] == "person"
             assert body["detections"]
