@@ -6,6 +6,7 @@ set exactly (the real pipeline reaches these states only in races or reconnects)
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -90,3 +91,36 @@ def test_not_running_source_waits_with_a_note() -> None:
     runner._converge()
     assert stub.calls == []
     assert runner.status.stream_note == "stream is restarting; it is paused once it runs again"
+
+
+@pytest.mark.pipeline
+def test_the_control_thread_tries_again_without_a_new_state_change() -> None:
+    """A refused pause is retried by the control thread itself: no later event is needed.
+
+    The stream's status updates come from several threads, so the change the thread would
+    wait for may never come (a worker started paused once kept its file stream running).
+    """
+    runner, gate, stub, _ = _runner("/videos/porch.mp4")
+    runner._stream_state = "RUNNING"
+    gate.pause()
+    retried = threading.Event()
+
+    def pause_stream() -> None:
+        stub.calls.append("pause")
+        if len(stub.calls) >= 2:
+            runner._stream_state = "PAUSED"
+            retried.set()
+            return
+        raise stream_operation_not_allowed_error()("Could not PAUSE stream in state: X")
+
+    stub.pause_stream = pause_stream  # type: ignore[method-assign]
+    control = threading.Thread(target=runner._control_loop)
+    control.start()
+    try:
+        runner._wake.set()  # the one and only change: the stream runs; the pause is refused
+        assert retried.wait(10), stub.calls
+    finally:
+        runner._stopping = True
+        runner._wake.set()
+        control.join(10)
+    assert stub.calls[:2] == ["pause", "pause"]

@@ -129,6 +129,9 @@ SNAPSHOT_INTERVAL = 2.0
 _CAPTURE_BACKLOG = 256
 """Capture times kept for frames not yet dispatched, before older ones are pruned."""
 
+_CONVERGE_RETRY = 0.5
+"""Seconds between two tries to pause (or resume) a stream that did not follow the gate."""
+
 _STREAM_RUNNING = "RUNNING"
 _STREAM_PAUSED = frozenset({"PAUSED", "MUTED"})
 
@@ -406,13 +409,30 @@ class SourceRunner:
     # -- the control thread -----------------------------------------------------------------------
 
     def _control_loop(self) -> None:
-        """Bring the stream's own pause in line with the gate, whenever either changes."""
+        """Bring the stream's own pause in line with the gate, whenever either changes.
+
+        Woken by every gate and stream change; while the two still disagree after a try (the
+        stream refused the operation, or changed state under us and said so in an order we
+        cannot rely on: its status updates come from several threads), it tries again every
+        `_CONVERGE_RETRY` seconds instead of waiting for a change that may not come. The gate
+        holds whatever the stream does; this only saves the decoding work of a paused camera.
+        """
+        retry: float | None = None
         while True:
-            self._wake.wait()
+            self._wake.wait(retry)
             self._wake.clear()
             if self._stopping:
                 return
             self._converge()
+            retry = _CONVERGE_RETRY if self._diverged() else None
+
+    def _diverged(self) -> bool:
+        """Return True while the stream runs for a paused source, or sleeps for an open one."""
+        want_paused = not self._gate.is_open(self.source_id)
+        state = self._stream_state
+        if want_paused:
+            return state == _STREAM_RUNNING
+        return state in _STREAM_PAUSED
 
     def _converge(self) -> None:
         pipeline = self._pipeline
