@@ -20,24 +20,24 @@ import time
 from typing import Any
 
 from benchmarks.harness import NullTransport, machine_info
-from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.pipeline import (
+from custom_components.nvr_inference.engine.detect.builtin import FaceDetector, MotionDetector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.video.pipeline import (
     inference_pipeline_class,
 )
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.runner import (
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.video.runner import (
     Engine,
     RunnerOptions,
     SourceState,
 )
-from custom_components.nvr_inference.engine.sample_video import (
+from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FRAMES,
     render_frame,
     write_sample_video,
 )
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 
 def bench_gate(n: int = 1_000_000) -> dict[str, float]:

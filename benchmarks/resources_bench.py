@@ -43,7 +43,7 @@ from typing import Any
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 
 from benchmarks import harness
-from custom_components.nvr_inference.engine.sample_video import (
+from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FRAMES,
     write_sample_video,
 )

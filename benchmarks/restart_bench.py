@@ -20,12 +20,12 @@ import tempfile
 import time
 
 from benchmarks.harness import percentile, write_results
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.pause_store import FilePauseStore, PauseState
-from custom_components.nvr_inference.engine.pipeline import inference_pipeline_class
-from custom_components.nvr_inference.engine.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker import (
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.fence.pause_store import FilePauseStore, PauseState
+from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
+from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.service import (
     MqttSettings,
     Worker,
     WorkerSettings,
@@ -93,7 +93,7 @@ def as_a_user_sees_it(broker_port: int, video: Path, state: Path, runs: int) -> 
             ["nvrr/control/status"],
             client_id=f"restart-watch-{n}",
         )
-        args = [sys.executable, "-m", "custom_components.nvr_inference.engine.cli", "worker"]
+        args = [sys.executable, "-m", "custom_components.nvr_inference.engine.worker.cli", "worker"]
         args += ["--mqtt-port", str(broker_port), "--name", "restart-proc", "--base-topic", "nvrr"]
         args += ["--detector", "motion", "--loop", "--source", str(video)]
         args += ["--state-file", str(state), "--log-level", "warning"]

@@ -39,7 +39,7 @@ from typing import IO, Any
 import paho.mqtt.client as paho
 
 from benchmarks.harness import connect_client, summary_ms, write_results
-from custom_components.nvr_inference.engine.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 from tests.mqtt_helpers import Broker, run_broker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +145,7 @@ def one_run(
 ) -> Timeline:
     """Start a worker, SIGTERM it `settle` s after its first detection, time what follows."""
     watch = Watch(broker, run)
-    args = [sys.executable, "-m", "custom_components.nvr_inference.engine.cli", "worker"]
+    args = [sys.executable, "-m", "custom_components.nvr_inference.engine.worker.cli", "worker"]
     args += ["--mqtt-port", str(broker.port), "--name", "exit", "--base-topic", BASE]
     args += ["--detector", "motion", "--loop", "--state-file", str(state)]
     for i in range(sources):

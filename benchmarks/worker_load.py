@@ -25,12 +25,12 @@ from benchmarks.harness import (
     raw_probe,
     write_results,
 )
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.pipeline import inference_pipeline_class
-from custom_components.nvr_inference.engine.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.tracking import TrackingOptions
-from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, WorkerSettings
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
+from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
+from custom_components.nvr_inference.engine.worker.service import MqttSettings, Worker, WorkerSettings
 from tests.mqtt_helpers import run_broker
 
 

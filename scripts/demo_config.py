@@ -125,7 +125,7 @@ def onboarding_store() -> str:
 
 
 def video_path(demo_dir: Path) -> Path:
-    """Where the demo keeps its sample video: the person scene (engine/person_scene.py)."""
+    """Where the demo keeps its sample video: the person scene (engine/samples/person_scene.py)."""
     return demo_dir / "media" / "person.avi"
 
 
@@ -166,11 +166,11 @@ def _add_nvr_files(demo_dir: Path, config: Path) -> None:
         # Run as a script, this file's directory is on sys.path, not the repository's.
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
-        from custom_components.nvr_inference.engine.person_scene import (  # noqa: PLC0415
+        from custom_components.nvr_inference.engine.samples.person_scene import (  # noqa: PLC0415
             PERSON_PHOTO,
             write_person_video,
         )
-        from custom_components.nvr_inference.engine.photos import photo_path  # noqa: PLC0415
+        from custom_components.nvr_inference.engine.samples.photos import photo_path  # noqa: PLC0415
 
         try:
             photo = photo_path(PERSON_PHOTO)

@@ -20,7 +20,7 @@ import pytest
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
-from custom_components.nvr_inference.engine.pipeline import (
+from custom_components.nvr_inference.engine.video.pipeline import (
     full_profile_available,
     inference_pipeline_class,
 )
@@ -66,7 +66,7 @@ if full_profile_available():
 @pytest.fixture(scope="session")
 def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample scene once (130 frames at 10 fps, 640x480)."""
-    from custom_components.nvr_inference.engine.sample_video import write_sample_video
+    from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 
     return write_sample_video(tmp_path_factory.mktemp("video") / "sample.avi")
 
@@ -74,7 +74,7 @@ def sample_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The scene ten times over: enough frames to fill every buffer of the pipeline."""
-    from custom_components.nvr_inference.engine.sample_video import (
+    from custom_components.nvr_inference.engine.samples.sample_video import (
         SAMPLE_FRAMES,
         write_sample_video,
     )
@@ -87,7 +87,7 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def busy_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Something moves in nearly every frame, at 30 fps (320x240: cheap to decode and detect)."""
-    from custom_components.nvr_inference.engine.sample_video import write_sample_video
+    from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 
     return write_sample_video(
         tmp_path_factory.mktemp("video") / "busy.avi", size=(320, 240), fps=30.0, frames=100
@@ -97,7 +97,7 @@ def busy_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def person_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The person scene once (200 frames at 10 fps, 640x480), from the astronaut photo."""
-    from custom_components.nvr_inference.engine.person_scene import (
+    from custom_components.nvr_inference.engine.samples.person_scene import (
         PERSON_PHOTO,
         write_person_video,
     )

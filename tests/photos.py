@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.photos import photo_path
+from custom_components.nvr_inference.engine.samples.photos import photo_path
 
 
 def photo(name: str) -> Path:

@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks.harness import percentile, write_results
 from custom_components.nvr_inference import controller as controller_module
-from custom_components.nvr_inference.engine.control import ControlPlane
+from custom_components.nvr_inference.engine.contract.control import ControlPlane
 from custom_components.nvr_inference.storage import HassPauseStore
 from tests.integration.conftest import make_nvr_entry
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.harness import LOAD_FPS, LOAD_SIZE
-from custom_components.nvr_inference.engine.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 from tests.conftest import long_video, recorder, sample_video  # noqa: F401
 from tests.integration.conftest import mqtt_entry, subscriber  # noqa: F401
 from tests.mqtt_helpers import Broker, run_broker

@@ -19,8 +19,8 @@ import threading
 
 from homeassistant.core import HomeAssistant, callback
 
-from .engine.messages import DetectionMessage
-from .engine.runner import SourceStatus
+from .engine.contract.messages import DetectionMessage
+from .engine.video.runner import SourceStatus
 
 MAX_PENDING = 256
 """Messages buffered between two drains; older ones are dropped first (a live view wins)."""

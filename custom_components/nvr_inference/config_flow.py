@@ -66,7 +66,7 @@ from .const import (
     SOURCE_NAME,
     SOURCE_REFERENCE,
 )
-from .engine.detectors import ROBOFLOW_PREFIX, parse_detector
+from .engine.detect.registry import ROBOFLOW_PREFIX, parse_detector
 from .engine.errors import (
     DetectorError,
     FullProfileRequiredError,
@@ -76,13 +76,13 @@ from .engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
-from .engine.host import HostInfo, HostKind
-from .engine.hosting import HostingReport
-from .engine.local_model import LOCAL_PREFIX
-from .engine.probe import check_setup
-from .engine.sources import SourceConfig, redact_url
-from .engine.tracking import TrackingError, TrackingOptions
-from .engine.zones import ZoneError, format_zones, parse_zones, validate_zones, zones_from_dict
+from .engine.contract.host import HostInfo, HostKind
+from .engine.video.hosting import HostingReport
+from .engine.detect.local_model import LOCAL_PREFIX
+from .engine.video.probe import check_setup
+from .engine.video.sources import SourceConfig, redact_url
+from .engine.objects.tracking import TrackingError, TrackingOptions
+from .engine.objects.zones import ZoneError, format_zones, parse_zones, validate_zones, zones_from_dict
 from .hass_mqtt import async_check_base_topic
 from .worker_handoff import async_guidance, async_hosting_report
 

@@ -20,7 +20,7 @@ CONF_CONFIDENCE: Final = "confidence"
 CONF_MAX_FPS: Final = "max_fps"
 CONF_CLASSES: Final = "classes"  # list of class names to keep; empty keeps all
 CONF_DISCOVERY: Final = "discovery"  # publish MQTT discovery for detection entities
-CONF_TRACKING: Final = "tracking"  # TrackingOptions fields (engine/tracking.py)
+CONF_TRACKING: Final = "tracking"  # TrackingOptions fields (engine/objects/tracking.py)
 CONF_ZONES: Final = "zones"  # {"<source_id>": {"zones": [...], "lines": [...]}}
 CONF_MOTION_GATING: Final = "motion_gating"  # face/person only where the picture changed
 

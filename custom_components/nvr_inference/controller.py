@@ -48,21 +48,21 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .engine.control import STATUS_INTERVAL, ControlPlane
-from .engine.detectors import DetectorSpec, parse_detector
-from .engine.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
-from .engine.events import EventRecord
-from .engine.gate import PauseGate
-from .engine.host import HostInfo, HostKind
-from .engine.messages import DetectionMessage
-from .engine.pause_store import PauseState
-from .engine.pipeline import inference_pipeline_class
-from .engine.publisher import FencedPublisher
-from .engine.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions, SourceStatus
-from .engine.sources import SourceConfig
-from .engine.status import availability_topic, control_topic, overall_state, source_state_word
-from .engine.tracking import TrackingOptions
-from .engine.zones import SourceZones, zones_from_dict
+from .engine.contract.control import STATUS_INTERVAL, ControlPlane
+from .engine.detect.registry import DetectorSpec, parse_detector
+from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
+from .engine.objects.events import EventRecord
+from .engine.fence.gate import PauseGate
+from .engine.contract.host import HostInfo, HostKind
+from .engine.contract.messages import DetectionMessage
+from .engine.fence.pause_store import PauseState
+from .engine.video.pipeline import inference_pipeline_class
+from .engine.fence.publisher import FencedPublisher
+from .engine.video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions, SourceStatus
+from .engine.video.sources import SourceConfig
+from .engine.contract.status import availability_topic, control_topic, overall_state, source_state_word
+from .engine.objects.tracking import TrackingOptions
+from .engine.objects.zones import SourceZones, zones_from_dict
 from .hass_mqtt import HassTransport, async_check_base_topic
 from .storage import HassPauseStore
 

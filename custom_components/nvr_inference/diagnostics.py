@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import CONF_SOURCES, SOURCE_REFERENCE
 from .data import NvrConfigEntry
-from .engine.sources import redact_url
+from .engine.video.sources import redact_url
 
 TO_REDACT = {CONF_API_KEY}
 

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .controller import NvrController
-from .engine.discovery import node_id
+from .engine.contract.discovery import node_id
 
 
 class NvrEntity(Entity):

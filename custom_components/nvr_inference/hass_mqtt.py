@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
-from .engine.host import ForeignHost, HostInfo, StartCheck
+from .engine.contract.host import ForeignHost, HostInfo, StartCheck
 
 START_CHECK_TIMEOUT = 10.0
 """Seconds to wait for the base-topic probe to come back through the broker."""

@@ -19,8 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .controller import NvrController
 from .data import NvrConfigEntry
-from .engine.discovery import node_id
-from .engine.status import HUB_STATES, SOURCE_STATES
+from .engine.contract.discovery import node_id
+from .engine.contract.status import HUB_STATES, SOURCE_STATES
 from .entity import NvrEntity, NvrZoneEntity
 
 PARALLEL_UPDATES = 0

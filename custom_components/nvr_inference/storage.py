@@ -3,7 +3,7 @@
 Why a store of its own: the pause switches used to be remembered through Home Assistant's
 restore cache, which saves whatever the entity showed last; during a broker outage that was
 `unavailable`, and the pause was lost at the next restart. The store is written before each
-pause is acknowledged (see `engine/control.py`) and read before any pipeline starts.
+pause is acknowledged (see `engine/contract/control.py`) and read before any pipeline starts.
 
 Reading fails closed. Home Assistant's `Store` sets a corrupt JSON file aside and returns
 nothing, which would read as "never paused"; so the file's existence is checked first, and an
@@ -21,7 +21,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
-from .engine.pause_store import Done, PauseState, PauseStoreError
+from .engine.fence.pause_store import Done, PauseState, PauseStoreError
 
 STORAGE_VERSION = 1
 

@@ -9,7 +9,7 @@ settings as a ready worker YAML, secrets left out.
 
 This module only maps Home Assistant's side (the entry, the MQTT integration's broker, the
 manifest's link) onto the engine's objects; the YAML and the commands are the engine's
-(`engine/worker_yaml.py`), written once for every host.
+(`engine/worker/yaml_export.py`), written once for every host.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from .controller import (
     tracking_from_options,
     zones_from_options,
 )
-from .engine.detectors import DetectorSpec
-from .engine.hosting import HostingReport, hosting_report
-from .engine.worker import MqttSettings, WorkerSettings
-from .engine.worker_yaml import worker_commands, worker_yaml
+from .engine.detect.registry import DetectorSpec
+from .engine.video.hosting import HostingReport, hosting_report
+from .engine.worker.service import MqttSettings, WorkerSettings
+from .engine.worker.yaml_export import worker_commands, worker_yaml
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"
 WORKER_DOCS_ANCHOR: Final = "the-standalone-worker"

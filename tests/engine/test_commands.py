@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.nvr_inference.engine.commands import (
+from custom_components.nvr_inference.engine.contract.commands import (
     Command,
     CommandError,
     CommandName,

@@ -15,19 +15,19 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.control import ControlPlane
-from custom_components.nvr_inference.engine.discovery import DiscoverySpec
-from custom_components.nvr_inference.engine.gate import PauseGate, UnknownSourceError
-from custom_components.nvr_inference.engine.host import HostInfo, HostKind, availability_payload
-from custom_components.nvr_inference.engine.messages import Detection, DetectionMessage
-from custom_components.nvr_inference.engine.pause_store import (
+from custom_components.nvr_inference.engine.contract.control import ControlPlane
+from custom_components.nvr_inference.engine.contract.discovery import DiscoverySpec
+from custom_components.nvr_inference.engine.fence.gate import PauseGate, UnknownSourceError
+from custom_components.nvr_inference.engine.contract.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.fence.pause_store import (
     FilePauseStore,
     PauseState,
     PauseStoreError,
 )
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.runner import SourceState, SourceStatus, _now
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.video.runner import SourceState, SourceStatus, _now
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport
 

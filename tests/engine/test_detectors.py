@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.nvr_inference.engine.builtin import FaceDetector, MotionDetector
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.detect.builtin import FaceDetector, MotionDetector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import DetectorError
-from custom_components.nvr_inference.engine.sample_video import (
+from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FRAMES,
     objects_at,
     render_frame,

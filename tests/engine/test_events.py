@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.events import EventEngine
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.runner import Engine, RunnerOptions, SourceState
-from custom_components.nvr_inference.engine.sample_video import SCENE, objects_at
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.tracking import TrackingError, TrackingOptions
-from custom_components.nvr_inference.engine.zones import (
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.objects.events import EventEngine
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.video.runner import Engine, RunnerOptions, SourceState
+from custom_components.nvr_inference.engine.samples.sample_video import SCENE, objects_at
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.objects.tracking import TrackingError, TrackingOptions
+from custom_components.nvr_inference.engine.objects.zones import (
     SourceZones,
     ZoneError,
     format_zones,

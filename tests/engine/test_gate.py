@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from custom_components.nvr_inference.engine.gate import PauseGate, UnknownSourceError
+from custom_components.nvr_inference.engine.fence.gate import PauseGate, UnknownSourceError
 
 
 def test_global_and_per_source_pause() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from custom_components.nvr_inference.engine.host import (
+from custom_components.nvr_inference.engine.contract.host import (
     Availability,
     HostInfo,
     HostKind,

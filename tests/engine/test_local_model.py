@@ -18,20 +18,20 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,
     LocalModelError,
 )
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.local_model import check_local_model
-from custom_components.nvr_inference.engine.probe import check_roboflow_model, check_setup
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.roboflow import init_roboflow_pipeline
-from custom_components.nvr_inference.engine.runner import Engine
-from custom_components.nvr_inference.engine.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.detect.local_model import check_local_model
+from custom_components.nvr_inference.engine.video.probe import check_roboflow_model, check_setup
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.detect.roboflow import init_roboflow_pipeline
+from custom_components.nvr_inference.engine.video.runner import Engine
+from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport
 from ..mqtt_helpers import Subscriber, is_detection, run_broker
@@ -293,7 +293,7 @@ def test_the_local_flag_is_set_only_while_loading(tmp_path: Path) -> None:
 
     from inference.core.registries import roboflow as registry
 
-    from custom_components.nvr_inference.engine.roboflow import (
+    from custom_components.nvr_inference.engine.detect.roboflow import (
         LOCAL_PACKAGES_FLAG,
         local_packages_allowed,
     )

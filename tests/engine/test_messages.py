@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 import json
 
-from custom_components.nvr_inference.engine.messages import (
+from custom_components.nvr_inference.engine.contract.messages import (
     Detection,
     DetectionMessage,
     DetectionsStoppedTracker,

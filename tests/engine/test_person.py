@@ -5,14 +5,14 @@ from __future__ import annotations
 import cv2
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import (
+from custom_components.nvr_inference.engine.detect.registry import (
     BUILTIN_CLASSES,
     BUILTIN_DETECTORS,
     build_builtin,
     parse_detector,
 )
-from custom_components.nvr_inference.engine.person import PersonDetector, model_path
-from custom_components.nvr_inference.engine.ssd_graph import SsdAnchors
+from custom_components.nvr_inference.engine.detect.person import PersonDetector, model_path
+from custom_components.nvr_inference.engine.detect.ssd_graph import SsdAnchors
 
 from ..photos import read_photo
 

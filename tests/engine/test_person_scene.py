@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.cli import main
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.person_scene import (
+from custom_components.nvr_inference.engine.worker.cli import main
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.samples.person_scene import (
     PERSON_FRAMES,
     PERSON_PHOTO,
     changed_frames,
@@ -18,7 +18,7 @@ from custom_components.nvr_inference.engine.person_scene import (
     person_at,
     render_person_frame,
 )
-from custom_components.nvr_inference.engine.photos import PHOTO_DIR_ENV
+from custom_components.nvr_inference.engine.samples.photos import PHOTO_DIR_ENV
 
 from ..photos import photo
 from .ground_truth import iou, run_on_video, score

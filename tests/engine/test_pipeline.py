@@ -21,26 +21,26 @@ from unittest.mock import patch
 
 import pytest
 
-from custom_components.nvr_inference.engine.capture import LoopingFileProducer, probe_source
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.video.capture import LoopingFileProducer, probe_source
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     SourceUnavailableError,
 )
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.pipeline import (
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.video.pipeline import (
     full_profile_available,
     inference_pipeline_class,
 )
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.runner import (
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.video.runner import (
     Engine,
     RunnerOptions,
     SourceState,
     SourceStatus,
 )
-from custom_components.nvr_inference.engine.sample_video import objects_at
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.samples.sample_video import objects_at
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport, Recorder
 

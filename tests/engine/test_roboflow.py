@@ -10,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     InvalidApiKeyError,
     ModelNotFoundError,
 )
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.roboflow import (
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.detect.roboflow import (
     detections_from_prediction,
     map_roboflow_error,
 )
-from custom_components.nvr_inference.engine.runner import Engine, RunnerOptions
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.runner import Engine, RunnerOptions
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport
 
@@ -95,7 +95,7 @@ def test_roboflow_errors_are_mapped_by_name() -> None:
 
 @pytest.mark.full
 def test_full_profile_pipeline_is_roboflows_subclass() -> None:
-    from custom_components.nvr_inference.engine.pipeline import (
+    from custom_components.nvr_inference.engine.video.pipeline import (
         full_profile_available,
         inference_pipeline_class,
     )
@@ -128,7 +128,7 @@ def test_model_lookup_offline_is_a_clear_error(sample_video: Path) -> None:
 
 @pytest.mark.full
 def test_config_probe_looks_the_model_up() -> None:
-    from custom_components.nvr_inference.engine.probe import check_roboflow_model
+    from custom_components.nvr_inference.engine.video.probe import check_roboflow_model
 
     spec = parse_detector("roboflow:my-project/3")
     with pytest.raises(InvalidApiKeyError):

@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.messages import Detection
-from custom_components.nvr_inference.engine.snapshot import (
+from custom_components.nvr_inference.engine.contract.messages import Detection
+from custom_components.nvr_inference.engine.objects.snapshot import (
     ZONE_COLOUR,
     draw_detections,
     render_snapshot,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.nvr_inference.engine.ssd_graph import (
+from custom_components.nvr_inference.engine.detect.ssd_graph import (
     INPUT_NAME,
     node_text,
     parse_nodes,

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.gate import PauseGate
-from custom_components.nvr_inference.engine.pipeline import stream_operation_not_allowed_error
-from custom_components.nvr_inference.engine.runner import RunnerOptions, SourceRunner
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.video.pipeline import stream_operation_not_allowed_error
+from custom_components.nvr_inference.engine.video.runner import RunnerOptions, SourceRunner
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 
 class StubPipeline:

@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
-from custom_components.nvr_inference.engine import hosting
-from custom_components.nvr_inference.engine.cli import build_parser, resolve_config
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker import MqttSettings, WorkerSettings
-from custom_components.nvr_inference.engine.worker_yaml import (
+from custom_components.nvr_inference.engine.video import hosting
+from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings
+from custom_components.nvr_inference.engine.worker.yaml_export import (
     without_password,
     worker_commands,
     worker_yaml,

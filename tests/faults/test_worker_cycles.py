@@ -11,9 +11,9 @@ import weakref
 import psutil
 import pytest
 
-from custom_components.nvr_inference.engine.detectors import parse_detector
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker import MqttSettings, Worker, WorkerSettings
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.service import MqttSettings, Worker, WorkerSettings
 
 from ..mqtt_helpers import Broker, Received, Subscriber
 from ..worker.conftest import (

@@ -42,7 +42,7 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
     PROBE_TIMEOUT,
 )
-from custom_components.nvr_inference.engine.detectors import DetectorSpec
+from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,
@@ -51,7 +51,7 @@ from custom_components.nvr_inference.engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from .conftest import PIPELINE_GONE, hosting
 

@@ -22,13 +22,13 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
     PROBE_TIMEOUT,
 )
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     FullProfileRequiredError,
     LocalModelError,
     SourceUnavailableError,
 )
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..engine.onnx_package import write_model_package, write_package_metadata
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import subprocess
 import sys
 
-from custom_components.nvr_inference.engine.hosting import detect_libc
+from custom_components.nvr_inference.engine.video.hosting import detect_libc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,10 +23,10 @@ import custom_components.nvr_inference as integration
 import custom_components.nvr_inference.config_flow as flow
 import custom_components.nvr_inference.switch, custom_components.nvr_inference.sensor
 import custom_components.nvr_inference.integration, custom_components.nvr_inference.worker_handoff
-from custom_components.nvr_inference.engine.detectors import parse_detector
+from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
-from custom_components.nvr_inference.engine.hosting import hosting_report
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.hosting import hosting_report
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 report = hosting_report()  # what the config flow asks before its first form
 print("REPORT:", report.installed, report.python_version, report.libc)

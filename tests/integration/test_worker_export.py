@@ -31,13 +31,13 @@ from custom_components.nvr_inference.const import (
     CONF_ZONES,
     DOMAIN,
 )
-from custom_components.nvr_inference.engine.cli import build_parser, resolve_config
-from custom_components.nvr_inference.engine.detectors import DetectorSpec
-from custom_components.nvr_inference.engine.sources import SourceConfig
-from custom_components.nvr_inference.engine.tracking import TrackingOptions
-from custom_components.nvr_inference.engine.worker import MqttSettings, WorkerSettings
-from custom_components.nvr_inference.engine.worker_yaml import PASSWORD_PLACEHOLDER
-from custom_components.nvr_inference.engine.zones import LineConfig, SourceZones, ZoneConfig
+from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
+from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
+from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings
+from custom_components.nvr_inference.engine.worker.yaml_export import PASSWORD_PLACEHOLDER
+from custom_components.nvr_inference.engine.objects.zones import LineConfig, SourceZones, ZoneConfig
 from custom_components.nvr_inference.worker_handoff import (
     entry_worker_yaml,
     worker_settings_from_entry,

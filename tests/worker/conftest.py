@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER_CMD = shlex.split(os.environ.get("NVR_WORKER_CMD", "")) or [
     sys.executable,
     "-m",
-    "custom_components.nvr_inference.engine.cli",
+    "custom_components.nvr_inference.engine.worker.cli",
 ]
 """The `nvr-inference` command the tests run."""
 WORKER = [*WORKER_CMD, "worker"]

@@ -33,7 +33,7 @@ def test_the_distribution_declares_python_311_and_the_console_script() -> None:
     dist = metadata.distribution("nvr-inference")
     assert dist.metadata["Requires-Python"] == ">=3.11"
     scripts = {ep.name: ep.value for ep in dist.entry_points if ep.group == "console_scripts"}
-    assert scripts == {"nvr-inference": "nvr_inference.engine.cli:main"}
+    assert scripts == {"nvr-inference": "nvr_inference.engine.worker.cli:main"}
     assert "light" in (dist.metadata.get_all("Provides-Extra") or [])
 
 
@@ -41,7 +41,7 @@ def test_import_nvr_inference_works_and_no_custom_components_package_is_installe
     tmp_path: Path,
 ) -> None:
     done = _installed_python(
-        "import importlib.util, nvr_inference.engine.cli as cli\n"
+        "import importlib.util, nvr_inference.engine.worker.cli as cli\n"
         "print(cli.__file__)\n"
         "print(importlib.util.find_spec('custom_components'))\n",
         tmp_path,

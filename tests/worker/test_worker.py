@@ -21,7 +21,7 @@ import time
 import cv2
 import pytest
 
-from custom_components.nvr_inference.engine.cli import (
+from custom_components.nvr_inference.engine.worker.cli import (
     ConfigError,
     RedactSecrets,
     build_parser,
@@ -30,7 +30,7 @@ from custom_components.nvr_inference.engine.cli import (
     parse_source_text,
     resolve_config,
 )
-from custom_components.nvr_inference.engine.sources import SourceConfig
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..mqtt_helpers import Broker, Subscriber, free_port, run_broker
 from .conftest import (
@@ -598,7 +598,7 @@ def test_sample_video_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_worker_runs_without_home_assistant_installed(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['homeassistant'] = None\n"
-        "from custom_components.nvr_inference.engine import cli\n"
+        "from custom_components.nvr_inference.engine.worker import cli\n"
         "sys.exit(cli.main(['sample-video', sys.argv[1], '--frames', '2']))"
     )
     done = subprocess.run(
@@ -613,7 +613,7 @@ def test_worker_runs_without_home_assistant_installed(tmp_path: Path) -> None:
 
 
 def test_tls_flags_build_a_tls_client() -> None:
-    from custom_components.nvr_inference.engine.worker import make_client
+    from custom_components.nvr_inference.engine.worker.service import make_client
 
     settings = resolve_config(
         _args("--tls-insecure", "--source", "/a.avi", "--detector", "motion", "--name", "x"), {}

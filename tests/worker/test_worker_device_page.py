@@ -144,7 +144,7 @@ def worker_command() -> list[str]:
         return given
     light = ROOT / ".venv" / "bin" / "python"
     if light.is_file():
-        return [str(light), "-m", "custom_components.nvr_inference.engine.cli"]
+        return [str(light), "-m", "custom_components.nvr_inference.engine.worker.cli"]
     installed = ROOT / ".venv-worker311" / "bin" / "nvr-inference"
     if installed.is_file():
         return [str(installed)]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import re
 from typing import Any
 
-from .errors import EngineError
+from ..errors import EngineError
 
 Point = tuple[float, float]
 

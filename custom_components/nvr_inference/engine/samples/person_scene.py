@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from .sample_video import SAMPLE_SIZE, GroundTruth
-from .sources import Frame
+from ..video.sources import Frame
 
 PERSON_PHOTO = "astronaut.png"
 PERSON_FPS = 10.0

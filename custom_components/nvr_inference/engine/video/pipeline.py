@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .errors import PipelineMissingError
+from ..errors import PipelineMissingError
 
 INSTALL_HINT = (
     "Install the pipeline packages into Home Assistant's Python environment (see the README, "
@@ -33,7 +33,7 @@ def inference_pipeline_class() -> Any:
     else from `streamvision` (`init_with_custom_logic`, all our built-in detectors need).
     """
     if full_profile_available():
-        from .roboflow import import_inference  # noqa: PLC0415
+        from ..detect.roboflow import import_inference  # noqa: PLC0415
 
         return import_inference().InferencePipeline
     try:

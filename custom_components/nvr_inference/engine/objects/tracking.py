@@ -22,9 +22,9 @@ import time
 from typing import Any
 import warnings
 
-from .errors import EngineError
-from .messages import Crossing, Detection, TrackSnapshot
-from .sources import Frame
+from ..errors import EngineError
+from ..contract.messages import Crossing, Detection, TrackSnapshot
+from ..video.sources import Frame
 from .zones import SourceZones
 
 SNAPSHOT_MIN_GAIN = 0.02

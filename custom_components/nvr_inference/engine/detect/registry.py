@@ -23,10 +23,10 @@ import math
 import os
 from typing import Protocol
 
-from .errors import DetectorError
+from ..errors import DetectorError
 from .local_model import LOCAL_PREFIX
-from .messages import Detection
-from .sources import Frame
+from ..contract.messages import Detection
+from ..video.sources import Frame
 
 ROBOFLOW_PREFIX = "roboflow:"
 

@@ -34,18 +34,18 @@ import threading
 import time
 from typing import Any
 
-from .detectors import Detector, DetectorSpec, build_builtin
-from .errors import EngineError
-from .gate import GateSnapshot, PauseGate
-from .messages import Detection, DetectionMessage
+from ..detect.registry import Detector, DetectorSpec, build_builtin
+from ..errors import EngineError
+from ..fence.gate import GateSnapshot, PauseGate
+from ..contract.messages import Detection, DetectionMessage
 from .pipeline import (
     inference_pipeline_class,
     sequential_sink_mode,
     stream_operation_not_allowed_error,
 )
 from .sources import SourceConfig, SourceKind, redact_text
-from .tracking import SourceTracker, TrackedFrame, TrackingOptions
-from .zones import SourceZones
+from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
+from ..objects.zones import SourceZones
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class SourceRunner:
             "predictions_queue_size": self._options.predictions_queue_size,
         }
         if self.spec.is_roboflow:
-            from .roboflow import init_roboflow_pipeline  # noqa: PLC0415
+            from ..detect.roboflow import init_roboflow_pipeline  # noqa: PLC0415
 
             self._pipeline = init_roboflow_pipeline(
                 pipeline_cls, self.spec, self._options.api_key, common
@@ -275,7 +275,7 @@ class SourceRunner:
         if isinstance(prediction, list):
             detections = tuple(prediction)
         else:  # a Roboflow model's prediction dict
-            from .roboflow import detections_from_prediction  # noqa: PLC0415
+            from ..detect.roboflow import detections_from_prediction  # noqa: PLC0415
 
             detections = tuple(
                 d for d in detections_from_prediction(prediction) if self.spec.keeps(d)
@@ -330,7 +330,7 @@ class SourceRunner:
         now = time.monotonic()
         if interval is None or not detections or now - self._last_snapshot < interval:
             return None
-        from .snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+        from ..objects.snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
 
         self._last_snapshot = now
         return render_snapshot(image, detections)

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import json
 from typing import Any
 
-from .gate import GateSnapshot
+from ..fence.gate import GateSnapshot
 from .host import HostInfo
-from .runner import SourceState, SourceStats, SourceStatus
-from .sources import SourceConfig
+from ..video.runner import SourceState, SourceStats, SourceStatus
+from ..video.sources import SourceConfig
 
 STOPPED = "stopped"
 

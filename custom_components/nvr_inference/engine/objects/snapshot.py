@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import supervision as sv
 
-from .messages import Detection
-from .sources import Frame
+from ..contract.messages import Detection
+from ..video.sources import Frame
 from .tracking import to_supervision
 
 ZONE_COLOUR = sv.Color(r=255, g=200, b=0)

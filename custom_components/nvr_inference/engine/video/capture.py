@@ -10,7 +10,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .errors import SourceUnavailableError
+from ..errors import SourceUnavailableError
 from .sources import Frame, SourceConfig, SourceKind
 
 

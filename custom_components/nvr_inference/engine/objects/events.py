@@ -29,8 +29,8 @@ import secrets
 import time
 from typing import Any
 
-from .messages import Detection, DetectionMessage, iso_timestamp
-from .sources import SourceConfig
+from ..contract.messages import Detection, DetectionMessage, iso_timestamp
+from ..video.sources import SourceConfig
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .detectors import DetectorSpec, build_builtin
-from .errors import FullProfileRequiredError, InvalidApiKeyError
-from .local_model import check_local_model
+from ..detect.registry import DetectorSpec, build_builtin
+from ..errors import FullProfileRequiredError, InvalidApiKeyError
+from ..detect.local_model import check_local_model
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
 
@@ -53,7 +53,7 @@ def check_roboflow_model(spec: DetectorSpec, api_key: str | None) -> None:
         )
     if spec.needs_api_key and not api_key:
         raise InvalidApiKeyError("a Roboflow model needs an API key")
-    from .roboflow import (  # noqa: PLC0415
+    from ..detect.roboflow import (  # noqa: PLC0415
         import_inference,
         load_model,
     )

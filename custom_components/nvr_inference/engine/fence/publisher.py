@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .discovery import snapshot_topic
-from .events import EventEngine, Outgoing
+from ..contract.discovery import snapshot_topic
+from ..objects.events import EventEngine, Outgoing
 from .gate import PauseGate
-from .messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
-from .runner import Engine
-from .transport import Transport
+from ..contract.messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
+from ..video.runner import Engine
+from ..contract.transport import Transport
 
 
 class FencedPublisher:
@@ -158,7 +158,7 @@ class FencedPublisher:
     def _placeholders_locked(self, source_ids: Iterable[int]) -> None:
         if not self._snapshots or not self._transport.connected:
             return
-        from .snapshot import placeholder_jpeg  # noqa: PLC0415 - OpenCV, lazily
+        from ..objects.snapshot import placeholder_jpeg  # noqa: PLC0415 - OpenCV, lazily
 
         for source_id in source_ids:
             self._transport.publish(

@@ -27,7 +27,7 @@ PROJECT_URL = "https://github.com/nvr-inference/nvr_inference"
 
 
 def _read_version() -> str:
-    manifest = Path(__file__).resolve().parent.parent / "manifest.json"
+    manifest = Path(__file__).resolve().parents[2] / "manifest.json"
     try:
         return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
     except (OSError, ValueError, KeyError):

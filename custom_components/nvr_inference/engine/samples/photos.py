@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 PHOTO_DIR_ENV = "NVR_PHOTO_DIR"
-SOURCE_TREE_PHOTOS = Path(__file__).resolve().parents[3] / ".cache" / "photos"
+SOURCE_TREE_PHOTOS = Path(__file__).resolve().parents[4] / ".cache" / "photos"
 
 
 def photo_dir() -> Path:

@@ -33,12 +33,12 @@ import threading
 from types import FrameType
 from typing import Any, NoReturn
 
-from .detectors import DetectorSpec, parse_detector
-from .errors import EngineError
-from .sources import SourceConfig, redact_text
-from .tracking import TrackingError, TrackingOptions
-from .worker import MqttSettings, WorkerSettings
-from .zones import (
+from ..detect.registry import DetectorSpec, parse_detector
+from ..errors import EngineError
+from ..video.sources import SourceConfig, redact_text
+from ..objects.tracking import TrackingError, TrackingOptions
+from .service import MqttSettings, WorkerSettings
+from ..objects.zones import (
     LineConfig,
     SourceZones,
     ZoneConfig,
@@ -717,7 +717,7 @@ def _fail(code: int, message: str, redact: RedactSecrets | None = None) -> int:
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    from .worker import BrokerUnavailableError, remove_worker  # noqa: PLC0415
+    from .service import BrokerUnavailableError, remove_worker  # noqa: PLC0415
 
     try:
         config = resolve_config(args, os.environ)
@@ -755,7 +755,7 @@ def _install_signal_handlers(stop: threading.Event) -> None:
 
 def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
     """Probe, connect, run until SIGTERM/SIGINT, stop."""
-    from .worker import BrokerUnavailableError, Worker, describe_settings  # noqa: PLC0415
+    from .service import BrokerUnavailableError, Worker, describe_settings  # noqa: PLC0415
 
     stop = threading.Event()
     _install_signal_handlers(stop)
@@ -791,13 +791,13 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
 
 
 def _run_sample_video(args: argparse.Namespace) -> int:
-    from .person_scene import (  # noqa: PLC0415 - OpenCV only for this command
+    from ..samples.person_scene import (  # noqa: PLC0415 - OpenCV only for this command
         PERSON_FRAMES,
         PERSON_PHOTO,
         write_person_video,
     )
-    from .photos import photo_path  # noqa: PLC0415
-    from .sample_video import (  # noqa: PLC0415
+    from ..samples.photos import photo_path  # noqa: PLC0415
+    from ..samples.sample_video import (  # noqa: PLC0415
         SAMPLE_FRAMES,
         SAMPLE_SIZE,
         write_sample_video,

@@ -36,13 +36,13 @@ from typing import Any
 
 from .commands import Command, CommandError, CommandName, accept_command
 from .discovery import DiscoverySpec, build_discovery
-from .gate import GateSnapshot, PauseGate, UnknownSourceError
+from ..fence.gate import GateSnapshot, PauseGate, UnknownSourceError
 from .host import Availability, HostInfo, availability_payload, parse_availability
-from .pause_store import PauseState, PauseStore
-from .publisher import FencedPublisher
+from ..fence.pause_store import PauseState, PauseStore
+from ..fence.publisher import FencedPublisher
 from .ratelimit import RateLimitedLog
-from .runner import Engine, SourceState, SourceStats, SourceStatus
-from .sources import SourceConfig
+from ..video.runner import Engine, SourceState, SourceStats, SourceStatus
+from ..video.sources import SourceConfig
 from .status import availability_topic, build_status, control_topic, status_json
 from .transport import Transport
 

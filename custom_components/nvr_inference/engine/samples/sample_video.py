@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .sources import Frame
+from ..video.sources import Frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import cv2
 
-from .detectors import Detector, DetectorSpec
-from .errors import DetectorError
-from .messages import Detection
-from .sources import Frame
+from .registry import Detector, DetectorSpec
+from ..errors import DetectorError
+from ..contract.messages import Detection
+from ..video.sources import Frame
 
 
 class MotionDetector:

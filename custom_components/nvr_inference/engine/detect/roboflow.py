@@ -35,8 +35,8 @@ import os
 import threading
 from typing import Any
 
-from .detectors import DetectorSpec
-from .errors import (
+from .registry import DetectorSpec
+from ..errors import (
     DetectorError,
     FullProfileRequiredError,
     InvalidApiKeyError,
@@ -44,7 +44,7 @@ from .errors import (
     ModelNotFoundError,
 )
 from .local_model import check_local_model
-from .messages import Detection
+from ..contract.messages import Detection
 
 _IMPORT_DEFAULTS = {
     "DISABLE_VERSION_CHECK": "True",

@@ -18,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .cli import API_KEY_ENV, PASSWORD_ENV
-from .detectors import DetectorSpec
-from .sources import SourceConfig
-from .worker import WorkerSettings
-from .zones import SourceZones
+from ..detect.registry import DetectorSpec
+from ..video.sources import SourceConfig
+from .service import WorkerSettings
+from ..objects.zones import SourceZones
 
 PASSWORD_PLACEHOLDER = "PASSWORD"
 """What stands in a camera URL for its password."""

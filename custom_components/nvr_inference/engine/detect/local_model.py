@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import LocalModelError
+from ..errors import LocalModelError
 
 LOCAL_PREFIX = "local:"
 MODEL_CONFIG = "model_config.json"

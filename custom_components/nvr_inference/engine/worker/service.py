@@ -33,20 +33,20 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .control import STATUS_INTERVAL, ControlPlane
-from .detectors import DetectorSpec
-from .discovery import DiscoverySpec, node_id
-from .errors import EngineError
-from .host import HostInfo, HostKind, StartCheck, availability_payload
-from .pause_store import FilePauseStore, PauseState, PauseStoreError
-from .probe import check_setup
-from .publisher import FencedPublisher
-from .ratelimit import RateLimitedLog
-from .runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions
-from .sources import SourceConfig
-from .status import availability_topic, control_topic
-from .tracking import TrackingOptions
-from .zones import SourceZones
+from ..contract.control import STATUS_INTERVAL, ControlPlane
+from ..detect.registry import DetectorSpec
+from ..contract.discovery import DiscoverySpec, node_id
+from ..errors import EngineError
+from ..contract.host import HostInfo, HostKind, StartCheck, availability_payload
+from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
+from ..video.probe import check_setup
+from ..fence.publisher import FencedPublisher
+from ..contract.ratelimit import RateLimitedLog
+from ..video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions
+from ..video.sources import SourceConfig
+from ..contract.status import availability_topic, control_topic
+from ..objects.tracking import TrackingOptions
+from ..objects.zones import SourceZones
 
 _LOGGER = logging.getLogger(__name__)
 

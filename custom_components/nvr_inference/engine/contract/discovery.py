@@ -26,12 +26,12 @@ import json
 import re
 from typing import Any
 
-from .events import source_topic
+from ..objects.events import source_topic
 from .host import PROJECT_URL, VERSION, HostInfo
 from .messages import detections_topic
-from .sources import SourceConfig
+from ..video.sources import SourceConfig
 from .status import HUB_STATES, SOURCE_STATES, availability_topic, control_topic
-from .zones import SourceZones
+from ..objects.zones import SourceZones
 
 DEFAULT_PREFIX = "homeassistant"
 

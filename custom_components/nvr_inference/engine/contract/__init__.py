@@ -1,0 +1,1 @@
+"""The MQTT contract: commands, messages, status, host identity, discovery, the control plane."""

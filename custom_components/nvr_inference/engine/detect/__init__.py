@@ -1,0 +1,1 @@
+"""Detectors: the registry, one module per detector, motion gating."""

@@ -1,0 +1,1 @@
+"""The pause fence: the gate, the fenced publisher, the saved pause."""

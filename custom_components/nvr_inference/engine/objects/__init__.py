@@ -1,0 +1,1 @@
+"""Objects: tracking, zones and lines, events, snapshots."""

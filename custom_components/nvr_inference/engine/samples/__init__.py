@@ -1,0 +1,1 @@
+"""Deterministic sample scenes and the photographs they are made from."""

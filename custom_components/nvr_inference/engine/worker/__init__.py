@@ -1,0 +1,1 @@
+"""The standalone worker: its paho host, settings, YAML export and command line."""
