@@ -1,6 +1,6 @@
 """Tracked objects, events and zones on the real pipeline, judged by the sample's ground truth.
 
-The sample scene (engine/sample_video.py) has two drawn faces: one on frames 10-69 drifting
+The sample scene (engine/samples/sample_video.py) has two drawn faces: one on frames 10-69 drifting
 right, one on frames 40-99. With the face detector and tracking, each must become exactly one
 event: `new` within `min_frames` (plus the tracker's one-frame confirmation) of its first frame,
 `end` after its last, and a zone on the right half entered by the first face at a known frame.
