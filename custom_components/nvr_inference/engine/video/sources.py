@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -81,23 +81,58 @@ class SourceConfig:
         return self.reference
 
 
-_CREDENTIALS_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# `scheme://userinfo@`: the user info runs to the *last* `@` before the path, query or fragment,
+# so a password holding an `@` (`rtsp://admin:p@ss@cam`) loses its tail as well.
+_CREDENTIALS_IN_TEXT = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#]*@")
+
+# Query parameters that carry credentials. Many cameras take them in the query string rather than
+# as `user:pass@`: Reolink (`?user=admin&password=...`), Dahua and Amcrest CGI (`?user=...&pwd=...`),
+# Foscam-style (`?loginuse=...&loginpas=...`), tokens and keys for cloud relays.
+SECRET_QUERY_PARAMS = (
+    "user", "username", "usr", "login", "loginuse", "password", "passwd", "pass", "pwd",
+    "loginpas", "token", "access_token", "auth", "authorization", "key", "apikey", "api_key",
+    "secret", "sig", "signature", "credentials",
+)  # fmt: skip
+_SECRET_IN_QUERY = re.compile(
+    r"(?P<name>[?&;](?:" + "|".join(SECRET_QUERY_PARAMS) + r")=)[^&;#\s'\"]*", re.IGNORECASE
+)
+REDACTED = "***"
 
 
 def redact_url(url: str) -> str:
-    """Replace `user:password@` in a URL by `***@` (the host and path stay, for debugging)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _CREDENTIALS_IN_TEXT.sub(r"\g<scheme>***@", url)
-    if not parts.username and not parts.password:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+    """Hide a URL's credentials: `user:password@` becomes `***@`, secret query values `***`.
+
+    The scheme, host, path and the other query parameters stay, for debugging.
+    """
+    return redact_text(url)
 
 
 def redact_text(text: str) -> str:
-    """Remove URL credentials from any text (error messages from OpenCV or the pipeline)."""
-    return _CREDENTIALS_IN_TEXT.sub(r"\g<scheme>***@", text)
+    """Remove URL credentials from any text (error messages from OpenCV or the pipeline, logs)."""
+    text = _CREDENTIALS_IN_TEXT.sub(rf"\g<scheme>{REDACTED}@", text)
+    return _SECRET_IN_QUERY.sub(rf"\g<name>{REDACTED}", text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret strings a URL holds (user info, secret query values), raw and percent-decoded.
+
+    For log filters that must also catch a secret a library printed on its own, outside any URL
+    (FFmpeg prints the decoded password of a failed RTSP login, for example).
+    """
+    found: list[str] = []
+    match = _CREDENTIALS_IN_TEXT.search(url)
+    if match:
+        userinfo = url[match.end("scheme") : match.end() - 1]
+        user, _, password = userinfo.partition(":")
+        found += [password] if password else [user]
+    found += [
+        m.group(0)[len(m.group("name")) :]
+        for m in _SECRET_IN_QUERY.finditer(url)
+        if m.group("name")[1:-1].lower() not in {"user", "username", "usr", "login", "loginuse"}
+    ]
+    out: list[str] = []
+    for secret in found:
+        for form in (secret, unquote(secret)):
+            if len(form) >= 3 and form not in out:
+                out.append(form)
+    return out
