@@ -85,9 +85,10 @@ class SourceConfig:
 # so a password holding an `@` (`rtsp://admin:p@ss@cam`) loses its tail as well.
 _CREDENTIALS_IN_TEXT = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^\s/?#]*@")
 
-# Query parameters that carry credentials. Many cameras take them in the query string rather than
-# as `user:pass@`: Reolink (`?user=admin&password=...`), Dahua and Amcrest CGI (`?user=...&pwd=...`),
-# Foscam-style (`?loginuse=...&loginpas=...`), tokens and keys for cloud relays.
+# Query parameters that carry credentials. Many cameras take them in the query string rather
+# than as `user:pass@`: Reolink (`?user=admin&password=...`), Dahua and Amcrest CGI
+# (`?user=...&pwd=...`), Foscam-style (`?loginuse=...&loginpas=...`), tokens and keys for
+# cloud relays.
 SECRET_QUERY_PARAMS = (
     "user", "username", "usr", "login", "loginuse", "password", "passwd", "pass", "pwd",
     "loginpas", "token", "access_token", "auth", "authorization", "key", "apikey", "api_key",
@@ -114,7 +115,7 @@ def redact_text(text: str) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The secret strings a URL holds (user info, secret query values), raw and percent-decoded.
+    """Return the secrets a URL holds (user info, secret query values), raw and decoded.
 
     For log filters that must also catch a secret a library printed on its own, outside any URL
     (FFmpeg prints the decoded password of a failed RTSP login, for example).
