@@ -4,8 +4,8 @@ Home Assistant 2026.3+ runs on Python 3.14, which no pipeline release allows, an
 Assistant OS and the container are musl. There the config flow aborts before its first form
 (`pipeline_missing`), and an entry made on an older release, which can no longer start,
 raises a repair issue that says why (this Python's version and C library), gives the
-worker's install commands and the README's section, and offers the entry's cameras and
-settings as a ready worker YAML, secrets left out.
+worker's install commands and a link to its page (docs/worker.md), and offers the entry's
+cameras and settings as a ready worker YAML, secrets left out.
 
 This module only maps Home Assistant's side (the entry, the MQTT integration's broker, the
 manifest's link) onto the engine's objects; the YAML and the commands are the engine's
@@ -30,14 +30,13 @@ from .controller import (
     tracking_from_options,
     zones_from_options,
 )
+from .engine.contract.discovery import WORKER_DOCS_PATH
 from .engine.detect.registry import DetectorSpec
 from .engine.video.hosting import HostingReport, hosting_report
 from .engine.worker.service import MqttSettings, WorkerSettings
 from .engine.worker.yaml_export import worker_commands, worker_yaml
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"
-WORKER_DOCS_ANCHOR: Final = "the-standalone-worker"
-"""The README's "The standalone worker" section, as GitHub names its anchor."""
 FALLBACK_REPOSITORY: Final = "https://github.com/nvr-inference/nvr_inference"
 
 MQTT_DOMAIN: Final = "mqtt"
@@ -66,7 +65,7 @@ async def async_guidance(
         "python_version": report.python_version,
         "libc": report.libc,
         "commands": worker_commands(repository, spec),
-        "docs_url": f"{repository}#{WORKER_DOCS_ANCHOR}",
+        "docs_url": f"{repository}/{WORKER_DOCS_PATH}",
     }
 
 

@@ -18,7 +18,7 @@ from custom_components.nvr_inference.engine.worker.yaml_export import (
     worker_yaml,
 )
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+WORKER_PAGE = Path(__file__).resolve().parents[2] / "docs" / "worker.md"
 REPOSITORY = "https://github.com/nvr-inference/nvr_inference"
 
 
@@ -71,16 +71,16 @@ def test_no_secret_reaches_the_file_and_the_worker_reads_it(tmp_path: Path) -> N
     assert read.sources == (SourceConfig(0, "rtsp://u:PASSWORD@10.0.0.2/s", "Porch"),)
 
 
-def test_the_commands_are_the_readmes() -> None:
-    """The commands the config flow and the repair give are the README's worker section's."""
-    readme = README.read_text(encoding="utf-8")
-    assert "\n## The standalone worker\n" in readme  # the anchor #the-standalone-worker
+def test_the_commands_are_the_worker_pages() -> None:
+    """The commands the config flow and the repair give are the worker page's (docs/worker.md)."""
+    page = WORKER_PAGE.read_text(encoding="utf-8")
+    assert page.startswith("# The standalone worker\n")  # what WORKER_DOCS_URL links to
     light = worker_commands(REPOSITORY).splitlines()
     assert light[0] == f"git clone {REPOSITORY}"
-    for line in light[1:4]:
-        assert line.split("  #")[0] in readme, line
+    for line in light[:4]:
+        assert line.split("  #")[0] in page, line
     assert light[-1].endswith("/opt/nvr-inference/bin/nvr-inference worker --config worker.yaml")
-    assert "--config /etc/nvr-inference/worker.yaml" in readme
+    assert "--config /etc/nvr-inference/worker.yaml" in page
     full = worker_commands(REPOSITORY, parse_detector("local:/srv/models/mine"))
     assert "/opt/nvr-inference/bin/pip install './nvr_inference[full]'" in full
     assert "pedestrian" not in full

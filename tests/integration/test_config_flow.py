@@ -335,7 +335,7 @@ async def _assert_pipeline_missing(
     assert placeholders is not None
     assert placeholders["python_version"] == python_version
     assert placeholders["libc"] == libc
-    assert placeholders["docs_url"] == f"{REPOSITORY}#the-standalone-worker"
+    assert placeholders["docs_url"] == f"{REPOSITORY}/blob/HEAD/docs/worker.md"
     commands = placeholders["commands"].splitlines()
     assert commands[0] == f"git clone {REPOSITORY}"
     assert "/opt/nvr-inference/bin/pip install './nvr_inference[light]'" in commands

@@ -99,11 +99,11 @@ def test_detections_flow_with_status_availability_and_discovery(
 
     config = subscriber.wait_for(on_topic(DISCOVERY)).json()
     camera = subscriber.wait_for(on_topic(SOURCE_DISCOVERY)).json()
-    # The hub: the worker's name, its global pause and state; a link to the README.
+    # The hub: the worker's name, its global pause and state; a link to the worker's page.
     assert config["dev"]["ids"] == ["nvr_worker_test"]
     assert config["dev"]["name"] == "test"
     assert config["dev"]["sw"]
-    assert config["dev"]["cu"].endswith("#the-standalone-worker")
+    assert config["dev"]["cu"].endswith("/blob/HEAD/docs/worker.md")
     assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
     assert set(config["cmps"]) == {"nvr_worker_test_pause", "nvr_worker_test_state"}
     assert config["cmps"]["nvr_worker_test_pause"]["command_topic"] == "nvr/control/commands"

@@ -35,7 +35,10 @@ from ..objects.zones import SourceZones
 
 DEFAULT_PREFIX = "homeassistant"
 
-WORKER_DOCS_URL = f"{PROJECT_URL}#the-standalone-worker"
+WORKER_DOCS_PATH = "blob/HEAD/docs/worker.md"
+"""The worker's page, docs/worker.md, below a GitHub repository's address (HEAD: its default
+branch), so the link follows the repository whatever that branch is called."""
+WORKER_DOCS_URL = f"{PROJECT_URL}/{WORKER_DOCS_PATH}"
 """The device page's link: where the worker is explained."""
 
 
