@@ -28,21 +28,22 @@ from typing import Any
 import numpy as np
 
 from benchmarks.harness import LOAD_FPS, LOAD_SIZE, percentile, write_results
+from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
 from custom_components.nvr_inference.engine.detect.builtin import MotionDetector
 from custom_components.nvr_inference.engine.detect.registry import build_builtin, parse_detector
 from custom_components.nvr_inference.engine.objects.events import EventEngine
-from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
-from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
+from custom_components.nvr_inference.engine.objects.snapshot import render_snapshot
+from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions
+from custom_components.nvr_inference.engine.objects.zones import parse_zones
 from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FPS,
     render_frame,
     write_sample_video,
 )
-from custom_components.nvr_inference.engine.objects.snapshot import render_snapshot
+from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
-from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions
-from custom_components.nvr_inference.engine.worker.service import MqttSettings, Worker, WorkerSettings
-from custom_components.nvr_inference.engine.objects.zones import parse_zones
+from custom_components.nvr_inference.engine.worker.service import Worker
+from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 from tests.mqtt_helpers import Broker, Subscriber, run_broker
 
 SIZE = (640, 480)

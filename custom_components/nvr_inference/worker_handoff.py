@@ -33,7 +33,7 @@ from .controller import (
 from .engine.contract.discovery import WORKER_DOCS_PATH
 from .engine.detect.registry import DetectorSpec
 from .engine.video.hosting import HostingReport, hosting_report
-from .engine.worker.service import MqttSettings, WorkerSettings
+from .engine.worker.settings import MqttSettings, WorkerSettings
 from .engine.worker.yaml_export import worker_commands, worker_yaml
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"

@@ -8,21 +8,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.worker.cli import ConfigError, build_parser, resolve_config
-from custom_components.nvr_inference.engine.detect.registry import (
-    build_builtin,
-    parse_detector,
-)
-from custom_components.nvr_inference.engine.errors import DetectorError
+from custom_components.nvr_inference.engine.contract.messages import Detection
 from custom_components.nvr_inference.engine.detect.gating import (
     ChangeDetector,
     GatingOptions,
     MotionGatedDetector,
     region_to_run,
 )
-from custom_components.nvr_inference.engine.contract.messages import Detection
+from custom_components.nvr_inference.engine.detect.registry import (
+    build_builtin,
+    parse_detector,
+)
+from custom_components.nvr_inference.engine.errors import DetectorError
 from custom_components.nvr_inference.engine.samples.person_scene import PERSON_FRAMES, person_at
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, objects_at
+from custom_components.nvr_inference.engine.worker.config import resolve_config
+from custom_components.nvr_inference.engine.worker.grammar import ConfigError
+from custom_components.nvr_inference.engine.worker.parser import build_parser
 
 from .ground_truth import centre_inside, iou, run_on_video, score
 
@@ -213,7 +215,7 @@ def _worker_spec(*argv: str, yaml_text: str = "", tmp_path: Path | None = None) 
         config = tmp_path / "nvr.yaml"
         config.write_text(yaml_text)
         args += ["--config", str(config)]
-    return resolve_config(build_parser().parse_args(args), {}).settings.detector
+    return resolve_config(vars(build_parser().parse_args(args)), {}).settings.detector
 
 
 def test_worker_flags_and_yaml_keys_for_gating(tmp_path: Path) -> None:

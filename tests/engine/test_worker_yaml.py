@@ -7,11 +7,12 @@ import sys
 
 import pytest
 
-from custom_components.nvr_inference.engine.video import hosting
-from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
 from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.video import hosting
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings
+from custom_components.nvr_inference.engine.worker.config import resolve_config
+from custom_components.nvr_inference.engine.worker.parser import build_parser
+from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 from custom_components.nvr_inference.engine.worker.yaml_export import (
     without_password,
     worker_commands,
@@ -64,7 +65,7 @@ def test_no_secret_reaches_the_file_and_the_worker_reads_it(tmp_path: Path) -> N
     path.write_text(text, encoding="utf-8")
     args = build_parser().parse_args(["worker", "--config", str(path)])
     env = {"NVR_MQTT_PASSWORD": "mqtt-pw", "ROBOFLOW_API_KEY": "rf-key"}
-    read = resolve_config(args, env).settings
+    read = resolve_config(vars(args), env).settings
     assert read.mqtt == settings.mqtt  # the password from the environment, as the header says
     assert read.api_key == "rf-key"
     assert read.detector == settings.detector

@@ -13,7 +13,8 @@ import pytest
 
 from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker.service import MqttSettings, Worker, WorkerSettings
+from custom_components.nvr_inference.engine.worker.service import Worker
+from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 
 from ..mqtt_helpers import Broker, Received, Subscriber
 from ..worker.conftest import (

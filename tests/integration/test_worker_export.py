@@ -31,13 +31,14 @@ from custom_components.nvr_inference.const import (
     CONF_ZONES,
     DOMAIN,
 )
-from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
 from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
-from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
-from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings
-from custom_components.nvr_inference.engine.worker.yaml_export import PASSWORD_PLACEHOLDER
 from custom_components.nvr_inference.engine.objects.zones import LineConfig, SourceZones, ZoneConfig
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.config import resolve_config
+from custom_components.nvr_inference.engine.worker.parser import build_parser
+from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
+from custom_components.nvr_inference.engine.worker.yaml_export import PASSWORD_PLACEHOLDER
 from custom_components.nvr_inference.worker_handoff import (
     entry_worker_yaml,
     worker_settings_from_entry,
@@ -108,7 +109,8 @@ def _entries(
 def _read_back(path: Path, text: str) -> WorkerSettings:
     """Parse the file as `nvr-inference worker --config <path>` does (no secret in the env)."""
     path.write_text(text, encoding="utf-8")
-    return resolve_config(build_parser().parse_args(["worker", "--config", str(path)]), {}).settings
+    args = build_parser().parse_args(["worker", "--config", str(path)])
+    return resolve_config(vars(args), {}).settings
 
 
 async def test_the_exported_yaml_reads_back_as_the_same_worker(

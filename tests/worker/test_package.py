@@ -48,7 +48,7 @@ def test_import_nvr_inference_works_and_no_custom_components_package_is_installe
     )
     assert done.returncode == 0, done.stderr
     cli_file, custom_components = done.stdout.splitlines()
-    assert cli_file.endswith(os.path.join("nvr_inference", "engine", "cli.py"))
+    assert cli_file.endswith(os.path.join("nvr_inference", "engine", "worker", "cli.py"))
     assert custom_components == "None"
 
 

@@ -8,7 +8,7 @@ killed worker (last will), a stopped one, and two workers sharing a broker.
 
 from __future__ import annotations
 
-import argparse
+import ast
 from collections.abc import Callable
 import json
 import logging
@@ -17,20 +17,21 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import cv2
 import pytest
 
-from custom_components.nvr_inference.engine.worker.cli import (
-    ConfigError,
-    RedactSecrets,
-    build_parser,
-    build_sources,
-    main,
-    parse_source_text,
-    resolve_config,
-)
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.cli import main
+from custom_components.nvr_inference.engine.worker.config import resolve_config
+from custom_components.nvr_inference.engine.worker.grammar import (
+    ConfigError,
+    build_sources,
+    parse_source_text,
+)
+from custom_components.nvr_inference.engine.worker.logs import RedactSecrets
+from custom_components.nvr_inference.engine.worker.parser import build_parser
 
 from ..mqtt_helpers import Broker, Subscriber, free_port, run_broker
 from .conftest import (
@@ -499,8 +500,12 @@ def test_source_ids_in_order_and_explicit_ids_kept() -> None:
         build_sources(["1:/a.avi", "1:/b.avi"], default_loop=False)
 
 
-def _args(*argv: str) -> argparse.Namespace:
-    return build_parser().parse_args(["worker", *argv])
+WORKER_PACKAGE = ROOT / "custom_components" / "nvr_inference" / "engine" / "worker"
+
+
+def _args(*argv: str) -> dict[str, Any]:
+    """The flag values as the command line hands them to the configuration."""
+    return vars(build_parser().parse_args(["worker", *argv]))
 
 
 def test_config_file_with_flags_overriding(tmp_path: Path) -> None:
@@ -531,6 +536,19 @@ def test_config_file_with_flags_overriding(tmp_path: Path) -> None:
         SourceConfig(0, "/p.avi", "Porch", False),
         SourceConfig(4, "/q.avi", "Yard", True),
     )
+
+
+def test_the_configuration_resolves_a_plain_mapping_without_argparse() -> None:
+    """Flag values written by hand resolve as the parsed command line's do."""
+    zone = "Porch=driveway: 0.1,0.6 0.5,0.6 0.5,1 0.1,1 | face"
+    argv = ("--source", "Porch=/p.avi", "--detector", "face", "--name", "pi", "--zone", zone)
+    plain = {"sources": ["Porch=/p.avi"], "detector": "face", "name": "pi", "zones": [zone]}
+    assert resolve_config(plain, {}) == resolve_config(_args(*argv), {})
+    for module in ("config", "grammar", "settings", "yaml_export"):
+        tree = ast.parse((WORKER_PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert "argparse" not in imported, module
 
 
 @pytest.mark.parametrize(
@@ -613,7 +631,7 @@ def test_worker_runs_without_home_assistant_installed(tmp_path: Path) -> None:
 
 
 def test_tls_flags_build_a_tls_client() -> None:
-    from custom_components.nvr_inference.engine.worker.service import make_client
+    from custom_components.nvr_inference.engine.worker.mqtt import make_client
 
     settings = resolve_config(
         _args("--tls-insecure", "--source", "/a.avi", "--detector", "motion", "--name", "x"), {}

@@ -1,9 +1,10 @@
 """A worker's settings as the YAML `nvr-inference worker --config` reads, secrets left out.
 
 Written from `WorkerSettings`, the object the worker itself runs on, with exactly the keys
-`cli.load_config_file` / `cli.resolve_config` read back, so the integration can hand an entry
-that cannot start in Home Assistant over to the worker without anything retyped, and a test
-can read the YAML back through the command line's own parser and find the same settings.
+`grammar.load_config_file` / `config.resolve_config` read back, so the integration can hand an
+entry that cannot start in Home Assistant over to the worker without anything retyped, and a
+test can read the YAML back through the worker's own configuration and find the same
+settings. It imports the settings and the grammar only: never the command line or paho.
 
 Secrets never go in the file (the worker refuses a config file that holds one): no MQTT
 password, no Roboflow API key, and a camera URL's password is replaced by `PASSWORD`. The
@@ -17,11 +18,11 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .cli import API_KEY_ENV, PASSWORD_ENV
 from ..detect.registry import DetectorSpec
-from ..video.sources import SourceConfig
-from .service import WorkerSettings
 from ..objects.zones import SourceZones
+from ..video.sources import SourceConfig
+from .grammar import API_KEY_ENV, PASSWORD_ENV
+from .settings import WorkerSettings
 
 PASSWORD_PLACEHOLDER = "PASSWORD"
 """What stands in a camera URL for its password."""

@@ -1,0 +1,241 @@
+"""The worker's configuration: flags over the config file over defaults, validated to settings.
+
+`resolve_config` takes the flag values as a plain mapping (the command line hands over its
+parsed arguments; a test or another front end may write one by hand), reads the config file
+and the secrets, and returns the `WorkerSettings` the worker runs on, or raises `ConfigError`
+with one line a person can act on. The written forms themselves (keys, source text, zones,
+each value's type) are `grammar`'s; nothing here knows argparse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+import socket
+from typing import Any
+
+from ..detect.registry import DetectorSpec, parse_detector
+from ..objects.tracking import TrackingError, TrackingOptions
+from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line, validate_zones
+from ..video.sources import SourceConfig
+from .grammar import (
+    API_KEY_ENV,
+    LOG_LEVELS,
+    PASSWORD_ENV,
+    ConfigError,
+    as_bool,
+    as_float,
+    as_int,
+    as_str,
+    build_sources_with_zones,
+    load_config_file,
+    read_secret,
+    validate_topic,
+    zones_of,
+)
+from .settings import MqttSettings, WorkerSettings
+
+Options = Mapping[str, Any]
+"""Flag values by key (`mqtt_host`, `sources`, ...); None or absent: not given."""
+
+
+@dataclass(frozen=True, slots=True)
+class CliConfig:
+    """What the worker command resolved: settings for `Worker`, and how to log."""
+
+    settings: WorkerSettings
+    log_level: str
+    remove: bool
+
+
+Pick = Callable[..., Any]
+
+
+def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
+    tls_ca = pick("tls_ca")
+    tls_insecure = as_bool(pick("tls_insecure", False), "tls_insecure")
+    tls = as_bool(pick("tls", False), "tls") or bool(tls_ca) or tls_insecure
+    port = as_int(pick("mqtt_port", 8883 if tls else 1883), "mqtt_port")
+    if not 0 < port < 65536:
+        raise ConfigError(f"mqtt_port must be between 1 and 65535, got {port}")
+    username = pick("mqtt_username")
+    password_file = pick("mqtt_password_file")
+    password = (
+        read_secret(str(password_file), "MQTT password")
+        if password_file
+        else env.get(PASSWORD_ENV) or None
+    )
+    if password and not username:
+        raise ConfigError("an MQTT password needs a user name (--mqtt-username)")
+    if tls_ca and not Path(str(tls_ca)).is_file():
+        raise ConfigError(f"the TLS CA file {tls_ca} does not exist")
+    return MqttSettings(
+        host=as_str(pick("mqtt_host", "127.0.0.1"), "mqtt_host"),
+        port=port,
+        username=as_str(username, "mqtt_username") if username is not None else None,
+        password=password,
+        tls=tls,
+        tls_ca=str(tls_ca) if tls_ca else None,
+        tls_insecure=tls_insecure,
+    )
+
+
+def _detector(pick: Pick, env: Mapping[str, str]) -> tuple[DetectorSpec, str | None]:
+    detector_name = pick("detector")
+    if detector_name is None:
+        raise ConfigError(
+            "no detector: give --detector motion, face, person, roboflow:<model_id> or "
+            "local:<folder>"
+        )
+    classes = pick("classes", [])
+    if isinstance(classes, str):
+        classes = [c for c in classes.split(",") if c.strip()]
+    if not isinstance(classes, list):
+        raise ConfigError(f"classes must be a comma-separated string or a list, got {classes!r}")
+    spec = parse_detector(
+        as_str(detector_name, "detector"),
+        confidence=as_float(pick("confidence", 0.5), "confidence"),
+        classes=[str(c) for c in classes],
+        motion_gating=as_bool(pick("motion_gating", True), "motion_gating"),
+        full_frame_interval=as_float(pick("full_frame_interval", 10.0), "full_frame_interval"),
+    )
+    if not spec.needs_api_key:
+        return spec, None
+    key_file = pick("api_key_file")
+    api_key = read_secret(str(key_file), "API key") if key_file else env.get(API_KEY_ENV)
+    if not api_key:
+        raise ConfigError(
+            f"a Roboflow model needs an API key: set ${API_KEY_ENV} or --api-key-file"
+        )
+    return spec, api_key
+
+
+def _sources(pick: Pick) -> tuple[tuple[SourceConfig, ...], dict[int, Any]]:
+    raw_sources = pick("sources", [])
+    if isinstance(raw_sources, str | int | dict):
+        raw_sources = [raw_sources]
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise ConfigError("no source: give at least one --source (or sources: in --config)")
+    return build_sources_with_zones(raw_sources, as_bool(pick("loop", False), "loop"))
+
+
+_TRACKING_FLAGS = {
+    "event_min_frames": "min_frames",
+    "event_end_after": "end_after",
+    "tracker_activation": "activation_threshold",
+    "tracker_lost_buffer": "lost_track_buffer",
+    "tracker_matching": "matching_threshold",
+}
+
+
+def _tracking(options: Options, file_config: Mapping[str, Any]) -> TrackingOptions:
+    """`tracking:` from the YAML, each flag over it."""
+    written = file_config.get("tracking") or {}
+    if not isinstance(written, dict):
+        raise ConfigError("tracking must be a mapping (enabled, min_frames, end_after, ...)")
+    values = dict(written)
+    if options.get("tracking") is not None:
+        values["enabled"] = options["tracking"]
+    for flag, key in _TRACKING_FLAGS.items():
+        if options.get(flag) is not None:
+            values[key] = options[flag]
+    return TrackingOptions.from_mapping(values)
+
+
+def _zones(
+    options: Options,
+    sources: tuple[SourceConfig, ...],
+    written: Mapping[int, Any],
+    spec: DetectorSpec,
+    tracking: TrackingOptions,
+) -> dict[int, SourceZones]:
+    """Every source's zones (YAML per source, then --zone flags), validated."""
+    by_id = {s.source_id: s for s in sources}
+    by_name = {s.name.lower(): s for s in sources if s.name}
+    zones: dict[int, SourceZones] = {
+        sid: zones_of(drawn, f"source {by_id[sid].display_name}") for sid, drawn in written.items()
+    }
+    for text in options.get("zones") or []:
+        target, sep, definition = text.partition("=")
+        source = by_name.get(target.strip().lower()) or (
+            by_id.get(int(target)) if target.strip().isdigit() else None
+        )
+        if not sep or source is None:
+            raise ConfigError(
+                f"--zone {text!r}: start with a source id or name and '=', e.g. "
+                "'Porch=driveway: 0.1,0.6 0.5,0.6 0.5,1 0.1,1'"
+            )
+        parsed = parse_zone_line(definition)
+        current = zones.get(source.source_id, SourceZones())
+        if isinstance(parsed, LineConfig):
+            zones[source.source_id] = SourceZones(current.zones, (*current.lines, parsed))
+        else:
+            zones[source.source_id] = SourceZones((*current.zones, parsed), current.lines)
+    for sid, drawn in zones.items():
+        if drawn and not tracking.enabled:
+            raise ConfigError("zones and lines need tracking: drop --no-tracking")
+        try:
+            validate_zones(drawn, spec.reported_classes)
+        except ZoneError as err:
+            raise ConfigError(f"source {by_id[sid].display_name}: {err}") from None
+    return zones
+
+
+def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
+    """Merge flags over the config file over defaults; read secrets; validate everything.
+
+    `options`: the flag values by their keys (`config`, `remove`, `mqtt_host`, `sources`,
+    `zones`, ...; None or absent: not given), e.g. `vars()` of the parsed command line. `env`:
+    where `$NVR_MQTT_PASSWORD` and `$ROBOFLOW_API_KEY` are looked up.
+    """
+    config_path = options.get("config")
+    file_config = load_config_file(config_path) if config_path else {}
+
+    def pick(key: str, default: Any = None) -> Any:
+        value = options.get(key)
+        if value is None:
+            value = file_config.get(key)
+        return default if value is None else value
+
+    mqtt = _mqtt_settings(pick, env)
+    name = as_str(pick("name", socket.gethostname()), "name").strip()
+    if not name:
+        raise ConfigError("name must not be empty")
+    base_topic = validate_topic(as_str(pick("base_topic", "nvr"), "base_topic"), "base_topic")
+    prefix = validate_topic(
+        as_str(pick("discovery_prefix", "homeassistant"), "discovery_prefix"), "discovery_prefix"
+    )
+    log_level = as_str(pick("log_level", "info"), "log_level").lower()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    if options.get("remove"):
+        settings = WorkerSettings(
+            name=name, mqtt=mqtt, base_topic=base_topic, discovery_prefix=prefix
+        )
+        return CliConfig(settings, log_level, remove=True)
+    sources, drawn = _sources(pick)
+    spec, api_key = _detector(pick, env)
+    try:
+        tracking = _tracking(options, file_config)
+        zones = _zones(options, sources, drawn, spec, tracking)
+    except (TrackingError, ZoneError) as err:
+        raise ConfigError(str(err)) from None
+    max_fps = as_float(pick("max_fps", 0.0), "max_fps")
+    if max_fps < 0:
+        raise ConfigError(f"max_fps must be >= 0, got {max_fps:g}")
+    state_file = pick("state_file")
+    settings = WorkerSettings(
+        name=name,
+        mqtt=mqtt,
+        base_topic=base_topic,
+        discovery_prefix=prefix,
+        sources=sources,
+        detector=spec,
+        api_key=api_key,
+        max_fps=max_fps or None,
+        state_file=Path(as_str(state_file, "state_file")).expanduser() if state_file else None,
+        tracking=tracking,
+        zones=zones,
+    )
+    return CliConfig(settings, log_level, remove=False)
