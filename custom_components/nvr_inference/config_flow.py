@@ -1,4 +1,4 @@
-"""Config flow for nvr_inference: user, roboflow, local, reconfigure, reauth and options.
+"""Config flow for nvr_inference: user, roboflow, local, reconfigure and reauth.
 
 First, before any form: can the pipeline live in this Home Assistant at all? Where its
 packages are missing (Home Assistant 2026.3+ on Python 3.14, musl) the flow aborts with
@@ -9,6 +9,9 @@ Every step that changes sources or credentials tests them before saving: the eng
 `check_setup` (blocking, so in the executor) imports the pipeline, builds the detector and
 reads one frame of every source. Its errors become form errors the user can act on, except
 a pipeline that is found but cannot be imported: that aborts the same way.
+
+The options flow (detection, tracking, zones) is `options_flow.py`; what the text fields
+mean (the sources, one per line; the base topic) is `form_fields.py`, shared by both.
 """
 
 from __future__ import annotations
@@ -16,20 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlowWithReload,
-)
-from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_SOURCE
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.const import CONF_API_KEY, CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -47,10 +41,7 @@ from .const import (
     CONF_DISCOVERY,
     CONF_MAX_FPS,
     CONF_MODEL_ID,
-    CONF_MOTION_GATING,
     CONF_SOURCES,
-    CONF_TRACKING,
-    CONF_ZONES,
     DEFAULT_BASE_TOPIC,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
@@ -61,12 +52,10 @@ from .const import (
     DOMAIN,
     LOGGER,
     PROBE_TIMEOUT,
-    SOURCE_ID,
     SOURCE_LOOP,
-    SOURCE_NAME,
-    SOURCE_REFERENCE,
 )
-from .engine.detect.registry import ROBOFLOW_PREFIX, parse_detector
+from .engine.contract.host import HostInfo, HostKind
+from .engine.detect.registry import parse_detector
 from .engine.errors import (
     DetectorError,
     FullProfileRequiredError,
@@ -76,14 +65,12 @@ from .engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
-from .engine.contract.host import HostInfo, HostKind
 from .engine.video.hosting import HostingReport
-from .engine.detect.local_model import LOCAL_PREFIX
 from .engine.video.probe import check_setup
-from .engine.video.sources import SourceConfig, redact_url
-from .engine.objects.tracking import TrackingError, TrackingOptions
-from .engine.objects.zones import ZoneError, format_zones, parse_zones, validate_zones, zones_from_dict
+from .engine.video.sources import SourceConfig
+from .form_fields import detector_name, format_sources, parse_sources, valid_topic
 from .hass_mqtt import async_check_base_topic
+from .options_flow import NvrInferenceOptionsFlow
 from .worker_handoff import async_guidance, async_hosting_report
 
 CONF_LOOP: Final = "loop"
@@ -130,53 +117,6 @@ RECONFIGURE_SCHEMA: Final = vol.Schema(
     }
 )
 REAUTH_SCHEMA: Final = vol.Schema({vol.Required(CONF_API_KEY): PASSWORD_SELECTOR})
-OPTIONS_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required(CONF_CONFIDENCE, default=DEFAULT_CONFIDENCE): NumberSelector(
-            NumberSelectorConfig(min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER)
-        ),
-        vol.Required(CONF_MAX_FPS, default=DEFAULT_MAX_FPS): NumberSelector(
-            NumberSelectorConfig(min=0.5, max=60, step=0.5, mode=NumberSelectorMode.BOX)
-        ),
-        vol.Optional(CONF_CLASSES): TextSelector(),
-        vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
-        vol.Required(CONF_MOTION_GATING, default=True): BooleanSelector(),
-    }
-)
-
-TRACKING_FIELDS: Final = (
-    "enabled",
-    "min_frames",
-    "end_after",
-    "activation_threshold",
-    "lost_track_buffer",
-    "matching_threshold",
-)
-TRACKING_SCHEMA: Final = vol.Schema(
-    {
-        vol.Required("enabled"): BooleanSelector(),
-        vol.Required("min_frames"): NumberSelector(
-            NumberSelectorConfig(min=1, max=100, step=1, mode=NumberSelectorMode.BOX)
-        ),
-        vol.Required("end_after"): NumberSelector(
-            NumberSelectorConfig(
-                min=0.5, max=600, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
-            )
-        ),
-        vol.Required("activation_threshold"): NumberSelector(
-            NumberSelectorConfig(min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER)
-        ),
-        vol.Required("lost_track_buffer"): NumberSelector(
-            NumberSelectorConfig(min=1, max=600, step=1, mode=NumberSelectorMode.BOX)
-        ),
-        vol.Required("matching_threshold"): NumberSelector(
-            NumberSelectorConfig(min=0.05, max=0.95, step=0.05, mode=NumberSelectorMode.SLIDER)
-        ),
-    }
-)
-ZONES_SCHEMA: Final = vol.Schema(
-    {vol.Optional(CONF_ZONES): TextSelector(TextSelectorConfig(multiline=True))}
-)
 
 # Probe errors that belong to one field of the roboflow, local and reauth forms.
 _ERROR_FIELDS: Final = {
@@ -184,98 +124,6 @@ _ERROR_FIELDS: Final = {
     "model_not_found": CONF_MODEL_ID,
     "invalid_local_model": CONF_MODEL_ID,
 }
-_PREFIXES: Final = {DETECTOR_ROBOFLOW: ROBOFLOW_PREFIX, DETECTOR_LOCAL: LOCAL_PREFIX}
-
-
-def _split_line(line: str) -> tuple[str | None, str]:
-    """Split `Name = reference` into its parts; a bare reference has no name.
-
-    The `=` only names a source when what is before it cannot be part of a reference (no
-    scheme, no path separator), so URLs with query strings and paths with `=` stay whole.
-    """
-    name, sep, reference = (part.strip() for part in line.partition("="))
-    if sep and name and reference and not any(mark in name for mark in ("://", "/", "\\")):
-        return name, reference
-    return None, line
-
-
-def parse_sources(
-    text: str, *, loop: bool, existing: Sequence[Mapping[str, Any]] = ()
-) -> list[dict[str, Any]]:
-    """Parse one source per line into source dicts, keeping the ids of `existing` sources.
-
-    A line that matches an existing source by name and reference, or else by reference only,
-    keeps that source's id; other lines get new ids after the highest existing one.
-    """
-    lines = [
-        _split_line(stripped)
-        for raw in text.splitlines()
-        if (stripped := raw.strip()) and not stripped.startswith("#")
-    ]
-    ids: list[int | None] = [None] * len(lines)
-    unused = list(existing)
-    # Name and reference first, then reference only, then name and the same URL with other
-    # credentials (a changed password keeps the camera's id). The form shows a saved URL
-    # without its password; that form, unchanged, means "keep the saved one".
-    for match_name, any_credentials in ((True, False), (False, False), (True, True)):
-        for index, (name, reference) in enumerate(lines):
-            if ids[index] is not None:
-                continue
-            for source in unused:
-                stored = str(source[SOURCE_REFERENCE])
-                same = reference in (stored, redact_url(stored)) or (
-                    any_credentials and redact_url(reference) == redact_url(stored)
-                )
-                if same and (not match_name or source[SOURCE_NAME] == name):
-                    ids[index] = source[SOURCE_ID]
-                    if reference == redact_url(stored):
-                        lines[index] = (name, stored)
-                    unused.remove(source)
-                    break
-    next_id = max((int(source[SOURCE_ID]) for source in existing), default=-1) + 1
-    sources = []
-    for (name, reference), known_id in zip(lines, ids, strict=True):
-        if known_id is None:
-            source_id, next_id = next_id, next_id + 1
-        else:
-            source_id = known_id
-        sources.append(
-            {
-                SOURCE_ID: source_id,
-                SOURCE_REFERENCE: reference,
-                SOURCE_NAME: name,
-                SOURCE_LOOP: loop,
-            }
-        )
-    return sources
-
-
-def format_sources(sources: Sequence[Mapping[str, Any]]) -> str:
-    """Write source dicts back as the lines `parse_sources` reads, passwords left out.
-
-    A saved RTSP password is never sent back to the browser: the line shows `***@host`, and
-    `parse_sources` reads an unchanged line as "keep the saved URL".
-    """
-    lines = []
-    for source in sources:
-        reference = redact_url(str(source[SOURCE_REFERENCE]))
-        lines.append(f"{source[SOURCE_NAME]} = {reference}" if source[SOURCE_NAME] else reference)
-    return "\n".join(lines)
-
-
-def valid_topic(topic: str) -> bool:
-    """Return True for an MQTT topic fit to publish under (no wildcards, no edge slashes)."""
-    return (
-        bool(topic)
-        and not any(char in "+#\0" or char.isspace() for char in topic)
-        and not topic.startswith("/")
-        and not topic.endswith("/")
-    )
-
-
-def parse_classes(text: str) -> list[str]:
-    """Split comma-separated class names, dropping blanks and repeats."""
-    return list(dict.fromkeys(name for part in text.split(",") if (name := part.strip())))
 
 
 async def async_check_setup(
@@ -289,8 +137,7 @@ async def async_check_setup(
     error: str | None = None
     placeholders: dict[str, str] = {}
     try:
-        prefix = _PREFIXES.get(detector)
-        spec = parse_detector(f"{prefix}{model_id}" if prefix else detector)
+        spec = parse_detector(detector_name(detector, model_id))
         configs = [SourceConfig.from_dict(source) for source in sources]
         await hass.async_add_executor_job(check_setup, configs, spec, api_key, PROBE_TIMEOUT)
     except PipelineMissingError:
@@ -549,165 +396,3 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_DISCOVERY: True,
             },
         )
-
-
-class NvrInferenceOptionsFlow(OptionsFlowWithReload):
-    """Options in three parts: detection, tracking and events, zones (saving reloads)."""
-
-    def __init__(self) -> None:
-        """Start with no source chosen for the zones step."""
-        self._zone_source: int | None = None
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose what to change."""
-        return self.async_show_menu(step_id="init", menu_options=["detection", "tracking", "zones"])
-
-    @callback
-    def _async_save(self, changes: dict[str, Any]) -> ConfigFlowResult:
-        """Save the options with `changes` (the entry reloads)."""
-        return self.async_create_entry(data={**self.config_entry.options, **changes})
-
-    async def async_step_detection(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Confidence, rate, class filter and MQTT discovery."""
-        options = self.config_entry.options
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
-        if user_input is not None:
-            classes = parse_classes(user_input.get(CONF_CLASSES, ""))
-            error = self._zones_against(classes)
-            if error is None:
-                return self._async_save(
-                    {
-                        CONF_CONFIDENCE: float(user_input[CONF_CONFIDENCE]),
-                        CONF_MAX_FPS: float(user_input[CONF_MAX_FPS]),
-                        CONF_CLASSES: classes,
-                        CONF_DISCOVERY: user_input[CONF_DISCOVERY],
-                        CONF_MOTION_GATING: user_input[CONF_MOTION_GATING],
-                    }
-                )
-            errors[CONF_CLASSES], placeholders["error"] = "classes_used_by_zones", error
-        suggested = user_input or {
-            CONF_CONFIDENCE: options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE),
-            CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
-            CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
-            CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
-            CONF_MOTION_GATING: options.get(CONF_MOTION_GATING, True),
-        }
-        return self.async_show_form(
-            step_id="detection",
-            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, suggested),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    async def async_step_tracking(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Object tracking and when tracked objects become events."""
-        errors: dict[str, str] = {}
-        placeholders: dict[str, str] = {}
-        stored = self.config_entry.options.get(CONF_TRACKING) or {}
-        if user_input is not None:
-            try:
-                tracking = TrackingOptions.from_mapping(user_input)
-            except TrackingError as err:
-                errors["base"], placeholders["error"] = "invalid_tracking", str(err)
-            else:
-                if not tracking.enabled and self.config_entry.options.get(CONF_ZONES):
-                    errors["base"] = "zones_need_tracking"
-                else:
-                    return self._async_save({CONF_TRACKING: tracking_options(tracking)})
-        suggested = user_input or tracking_options(TrackingOptions.from_mapping(stored))
-        return self.async_show_form(
-            step_id="tracking",
-            data_schema=self.add_suggested_values_to_schema(TRACKING_SCHEMA, suggested),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    async def async_step_zones(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Choose the camera whose zones to draw (skipped with one camera)."""
-        sources = self.config_entry.data[CONF_SOURCES]
-        if user_input is not None or len(sources) == 1:
-            chosen = user_input[CONF_SOURCE] if user_input else sources[0][SOURCE_ID]
-            self._zone_source = int(chosen)
-            return await self.async_step_zones_source()
-        names = [
-            SelectOptionDict(value=str(s[SOURCE_ID]), label=SourceConfig.from_dict(s).display_name)
-            for s in sources
-        ]
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_SOURCE): SelectSelector(
-                    SelectSelectorConfig(options=names, mode=SelectSelectorMode.DROPDOWN)
-                )
-            }
-        )
-        return self.async_show_form(step_id="zones", data_schema=schema)
-
-    async def async_step_zones_source(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """One camera's zones and lines, one per line, checked before they are saved."""
-        assert self._zone_source is not None
-        sid = self._zone_source
-        options = self.config_entry.options
-        stored: dict[str, Any] = dict(options.get(CONF_ZONES) or {})
-        errors: dict[str, str] = {}
-        placeholders = {CONF_SOURCE: self._source_name(sid), "error": ""}
-        if user_input is not None:
-            text = user_input.get(CONF_ZONES, "")
-            try:
-                zones = parse_zones(text)
-                validate_zones(zones, self._classes())
-            except ZoneError as err:
-                errors[CONF_ZONES], placeholders["error"] = "invalid_zones", str(err)
-            else:
-                tracking = TrackingOptions.from_mapping(options.get(CONF_TRACKING) or {})
-                if zones and not tracking.enabled:
-                    errors["base"] = "zones_need_tracking"
-                else:
-                    if zones:
-                        stored[str(sid)] = zones.as_dict()
-                    else:
-                        stored.pop(str(sid), None)
-                    return self._async_save({CONF_ZONES: stored})
-        current = zones_from_dict(stored.get(str(sid)))
-        suggested = user_input or {CONF_ZONES: format_zones(current)}
-        return self.async_show_form(
-            step_id="zones_source",
-            data_schema=self.add_suggested_values_to_schema(ZONES_SCHEMA, suggested),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    def _source_name(self, source_id: int) -> str:
-        for source in self.config_entry.data[CONF_SOURCES]:
-            if source[SOURCE_ID] == source_id:
-                return SourceConfig.from_dict(source).display_name
-        return str(source_id)
-
-    def _classes(self, classes: Sequence[str] | None = None) -> tuple[str, ...]:
-        """Return the classes the entry's detector reports (with `classes` as the filter)."""
-        data = self.config_entry.data
-        name = data[CONF_DETECTOR]
-        if name in _PREFIXES:
-            name = f"{_PREFIXES[name]}{data[CONF_MODEL_ID]}"
-        wanted = self.config_entry.options.get(CONF_CLASSES, []) if classes is None else classes
-        return parse_detector(name, classes=wanted).reported_classes
-
-    def _zones_against(self, classes: Sequence[str]) -> str | None:
-        """Why a class filter cannot go with the zones drawn, or None."""
-        for sid, drawn in (self.config_entry.options.get(CONF_ZONES) or {}).items():
-            try:
-                validate_zones(zones_from_dict(drawn), self._classes(classes))
-            except ZoneError as err:
-                return f"{self._source_name(int(sid))}: {err}"
-        return None
-
-
-def tracking_options(tracking: TrackingOptions) -> dict[str, Any]:
-    """Return the tracking settings the options flow stores (its form's fields)."""
-    return {key: getattr(tracking, key) for key in TRACKING_FIELDS}

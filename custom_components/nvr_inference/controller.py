@@ -3,7 +3,8 @@
 The MQTT contract (commands, the acknowledgement, status, availability, discovery) is the
 engine's `ControlPlane`, shared with the worker; this class adapts Home Assistant to it: its
 MQTT client (`HassTransport`), a `Store` for the pause (`HassPauseStore`), subscriptions,
-timers, repairs, and telling the entities when something they show has changed.
+timers, repairs, and telling the entities when something they show has changed (through its
+`EntityFeed`, `feed.py`, which also keeps the pictures and events they show).
 
 Everything here runs on the event loop except what goes to the executor (importing the
 pipeline, starting and stopping it). Pipeline threads never call in here directly: they go
@@ -19,14 +20,11 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt.models import ReceiveMessage
-from homeassistant.const import CONF_API_KEY, CONF_NAME, EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.const import CONF_API_KEY, CONF_NAME, EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.restore_state import async_get as async_get_restore_state
-from homeassistant.util import dt as dt_util
 
 from .bridge import LoopBridge
 from .const import (
@@ -43,34 +41,34 @@ from .const import (
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_FPS,
-    DETECTOR_LOCAL,
-    DETECTOR_ROBOFLOW,
     DOMAIN,
     LOGGER,
 )
 from .engine.contract.control import STATUS_INTERVAL, ControlPlane
+from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec
+from .engine.contract.status import (
+    availability_topic,
+    control_topic,
+    overall_state,
+    source_state_word,
+)
 from .engine.detect.registry import DetectorSpec, parse_detector
-from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
-from .engine.objects.events import EventRecord
 from .engine.fence.gate import PauseGate
-from .engine.contract.host import HostInfo, HostKind
-from .engine.contract.messages import DetectionMessage
-from .engine.fence.pause_store import PauseState
-from .engine.video.pipeline import inference_pipeline_class
 from .engine.fence.publisher import FencedPublisher
-from .engine.video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions, SourceStatus
-from .engine.video.sources import SourceConfig
-from .engine.contract.status import availability_topic, control_topic, overall_state, source_state_word
+from .engine.objects.events import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
-from .hass_mqtt import HassTransport, async_check_base_topic
-from .storage import HassPauseStore
+from .engine.video.pipeline import inference_pipeline_class
+from .engine.video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions, SourceStatus
+from .engine.video.sources import SourceConfig
+from .feed import EntityFeed
+from .form_fields import detector_name
+from .hass_mqtt import HassTransport, async_check_base_topic, discovery_node, entry_host
+from .issues import ISSUE_BASE_TOPIC, ISSUE_PAUSE_STORE, async_sync_issue
+from .storage import HassPauseStore, pause_from_restore_cache
 
 EVENT_TICK = 1.0
 """Seconds between two checks for events whose object went unseen (a source gone quiet)."""
-
-ISSUE_PAUSE_STORE = "pause_store_unreadable"
-ISSUE_BASE_TOPIC = "base_topic_in_use"
 
 
 class BaseTopicInUseError(HomeAssistantError):
@@ -80,25 +78,6 @@ class BaseTopicInUseError(HomeAssistantError):
 def sources_from_entry(data: Mapping[str, Any]) -> list[SourceConfig]:
     """Build source configs from entry data."""
     return [SourceConfig.from_dict(s) for s in data[CONF_SOURCES]]
-
-
-def discovery_node(base_topic: str) -> str:
-    """Return the discovery node id of the entry that publishes under `base_topic`."""
-    return node_id(f"nvr_inference_{base_topic}")
-
-
-def entry_host(entry_id: str, title: str) -> HostInfo:
-    """Return the identity an entry publishes under (stable: the entry id)."""
-    return HostInfo(f"ha:{entry_id}", HostKind.INTEGRATION, title)
-
-
-async def async_remove_discovery(hass: HomeAssistant, base_topic: str) -> None:
-    """Clear an entry's retained discovery config, so its discovered entities go too."""
-    topic = discovery_topic(DEFAULT_PREFIX, discovery_node(base_topic))
-    try:
-        await mqtt.async_publish(hass, topic, "", qos=1, retain=True)
-    except HomeAssistantError as err:
-        LOGGER.warning("Cannot remove the discovery config on %s: %s", topic, err)
 
 
 def zones_from_options(
@@ -125,13 +104,8 @@ def max_fps_from_options(options: Mapping[str, Any]) -> float | None:
 
 def detector_from_entry(data: Mapping[str, Any], options: Mapping[str, Any]) -> DetectorSpec:
     """Build the detector spec from entry data and options."""
-    name = data[CONF_DETECTOR]
-    if name == DETECTOR_ROBOFLOW:
-        name = f"roboflow:{data[CONF_MODEL_ID]}"
-    elif name == DETECTOR_LOCAL:
-        name = f"local:{data[CONF_MODEL_ID]}"
     return parse_detector(
-        name,
+        detector_name(data[CONF_DETECTOR], data.get(CONF_MODEL_ID)),
         confidence=float(options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE)),
         classes=options.get(CONF_CLASSES, ()),
         motion_gating=bool(options.get(CONF_MOTION_GATING, True)),
@@ -178,8 +152,9 @@ class NvrController:
                 zones=self.zones,
             ),
         )
+        self.feed = EntityFeed()
         self.publisher = FencedPublisher.for_engine(
-            self.engine, self.transport, self.base_topic, on_published=self._async_published
+            self.engine, self.transport, self.base_topic, on_published=self.feed.async_published
         )
         self.events = self.publisher.events
         self.store = HassPauseStore(hass, entry_id)
@@ -201,22 +176,9 @@ class NvrController:
             on_change=self._async_plane_changed,
             logger=LOGGER,
         )
-        self.plane.add_pause_hook(self._drop_snapshots)
+        self.plane.add_pause_hook(self.feed.drop_snapshots)
         if self.events is not None:
-            self.events.add_listener(self._async_event_engine_changed)
-        # The last event of each source and the JPEG of its best frame (the "last event"
-        # picture), and whoever shows events (event entities), by source.
-        self.last_events: dict[int, EventRecord] = {}
-        self.event_snapshots: dict[int, tuple[bytes, datetime]] = {}
-        self._event_listeners: dict[int, list[Callable[[EventRecord], None]]] = {}
-        # The latest snapshot per source and when its frame was captured; dropped when the
-        # source pauses, so no pre-pause frame is ever shown as current (see _drop_snapshots).
-        self.snapshots: dict[int, tuple[bytes, datetime]] = {}
-        # Keyed by the source an entity shows (None: the hub, and anyone who wants every
-        # change). A source's snapshot or state then rewrites that source's entities only, not
-        # every entity of every camera: with 16 cameras, a snapshot every 2 s each would
-        # otherwise be about 900 state writes per second on the event loop.
-        self._listeners: dict[int | None, list[Callable[[], None]]] = {None: []}
+            self.events.add_listener(self.feed.async_event_engine_changed)
         self._unsubs: list[Callable[[], None]] = []
         self._started = False
         self._stopped = False
@@ -233,19 +195,10 @@ class NvrController:
         await self._async_restore()  # the saved pause holds from here, before anything runs
         await hass.async_add_executor_job(inference_pipeline_class)
         foreign = await async_check_base_topic(hass, self.base_topic, self.plane.host)
-        if foreign is not None:
-            message = foreign.describe(self.base_topic)
-            ir.async_create_issue(
-                hass,
-                DOMAIN,
-                f"{ISSUE_BASE_TOPIC}_{self.entry_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_BASE_TOPIC,
-                translation_placeholders={"entry": self.title, "error": message},
-            )
-            raise BaseTopicInUseError(message)
-        ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_BASE_TOPIC}_{self.entry_id}")
+        taken = None if foreign is None else foreign.describe(self.base_topic)
+        async_sync_issue(hass, ISSUE_BASE_TOPIC, self.entry_id, self.title, taken)
+        if taken is not None:
+            raise BaseTopicInUseError(taken)
         self._started = True
         await hass.async_add_executor_job(self.engine.start)
         self._unsubs += [
@@ -301,7 +254,7 @@ class NvrController:
         """Apply the saved pause to the gate before any pipeline starts (fail closed)."""
         saved, error = await self.store.async_load()
         if error is None and saved is None:
-            saved = self._pause_from_restore_cache()
+            saved = pause_from_restore_cache(self.hass, self.unique_prefix, self.sources)
             if saved is not None:
                 await self.store.async_save(saved)  # migrated: the store is the memory now
         self.plane.restore(saved, error=error)
@@ -310,36 +263,8 @@ class NvrController:
     @callback
     def _async_sync_store_issue(self) -> None:
         """Raise the repair issue while the pause cannot be read or saved; clear it after."""
-        issue_id = f"{ISSUE_PAUSE_STORE}_{self.entry_id}"
         error = self.plane.store_error
-        if error is None:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_PAUSE_STORE,
-            translation_placeholders={"entry": self.title, "error": error},
-        )
-
-    def _pause_from_restore_cache(self) -> PauseState | None:
-        """Read the switches an older release left in Home Assistant's restore cache."""
-        registry = er.async_get(self.hass)
-        saved = async_get_restore_state(self.hass).last_states
-        state = PauseState()
-        found = False
-        targets: list[tuple[str, int | None]] = [(f"{self.unique_prefix}_pause", None)]
-        targets += [(f"{self.unique_prefix}_{sid}_pause", sid) for sid in self.sources]
-        for unique_id, source_id in targets:
-            entity_id = registry.async_get_entity_id(Platform.SWITCH, DOMAIN, unique_id)
-            stored = saved.get(entity_id) if entity_id else None
-            if stored is not None and stored.state.state == "on":
-                state = state.with_change(True, source_id)
-                found = True
-        return state if found else None
+        async_sync_issue(self.hass, ISSUE_PAUSE_STORE, self.entry_id, self.title, error)
 
     # -- the switches' door to the gate ---------------------------------------------------------
 
@@ -369,31 +294,21 @@ class NvrController:
     def async_add_listener(
         self, listener: Callable[[], None], source_id: int | None = None
     ) -> Callable[[], None]:
-        """Call `listener()` after changes entities show; return an unsubscribe.
-
-        With `source_id`, only changes of that source or of everything (a global pause, the
-        broker connection, the periodic refresh); without, every change.
-        """
-        listeners = self._listeners.setdefault(source_id, [])
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
+        """Call `listener()` after changes entities show (of `source_id`, see `EntityFeed`)."""
+        return self.feed.async_add_listener(listener, source_id)
 
     @callback
-    def _async_notify(self, source_id: int | None = None) -> None:
-        """Tell the listeners of `source_id` (None: every source) and the hub's."""
-        if source_id is None:
-            groups = list(self._listeners.values())
-        else:
-            groups = [self._listeners[None], self._listeners.get(source_id, [])]
-        for group in groups:
-            for listener in list(group):
-                listener()
+    def async_add_event_listener(
+        self, source_id: int, listener: Callable[[EventRecord], None]
+    ) -> Callable[[], None]:
+        """Call `listener(record)` for each event of `source_id`; return an unsubscribe."""
+        return self.feed.async_add_event_listener(source_id, listener)
 
     @callback
     def _async_plane_changed(self, source_id: int | None) -> None:
         """Settle the repair issue and tell the entities (a pause, a source, another host)."""
         self._async_sync_store_issue()
-        self._async_notify(source_id)
+        self.feed.async_notify(source_id)
 
     @callback
     def _async_source_status(self, status: SourceStatus) -> None:
@@ -402,18 +317,6 @@ class NvrController:
     def status_of(self, source_id: int) -> SourceStatus | None:
         """Return a source's latest state."""
         return self.plane.status_of(source_id)
-
-    @callback
-    def _async_published(self, message: DetectionMessage) -> None:
-        """Keep a published message's snapshot (it passed the gate, so it is current)."""
-        if message.snapshot is not None:
-            self.snapshots[message.source_id] = (message.snapshot, message.frame_timestamp)
-        self._async_notify(message.source_id)
-
-    def _drop_snapshots(self, newly_paused: frozenset[int]) -> None:
-        """Pause hook (inside the fence): a paused source's last snapshot is not current."""
-        for source_id in newly_paused:
-            self.snapshots.pop(source_id, None)
 
     def zone_count(self, source_id: int, zone: str, object_class: str) -> int:
         """Return the objects of a class standing in a zone of a source (0 untracked)."""
@@ -432,34 +335,13 @@ class NvrController:
         return self.publisher.published_by_source.get(source_id, 0)
 
     @callback
-    def async_add_event_listener(
-        self, source_id: int, listener: Callable[[EventRecord], None]
-    ) -> Callable[[], None]:
-        """Call `listener(record)` for each event of `source_id`; return an unsubscribe."""
-        listeners = self._event_listeners.setdefault(source_id, [])
-        listeners.append(listener)
-        return lambda: listeners.remove(listener)
-
-    @callback
-    def _async_event_engine_changed(self, source_id: int, what: str, value: Any) -> None:
-        """Keep and fan out what the event engine published (on the loop, gate lock held)."""
-        if what == "event":
-            record: EventRecord = value
-            self.last_events[source_id] = record
-            if record.snapshot is not None:
-                self.event_snapshots[source_id] = (record.snapshot, dt_util.utcnow())
-            for listener in list(self._event_listeners.get(source_id, ())):
-                listener(record)
-        self._async_notify(source_id)
-
-    @callback
     def _async_tick(self, _now: datetime) -> None:
         self.publisher.tick()
 
     @callback
     def _async_refresh(self, _now: datetime) -> None:
         self.plane.publish_status()
-        self._async_notify()
+        self.feed.async_notify()
 
     def overall_state(self) -> str:
         """Return the hub's one-word state."""
@@ -481,7 +363,7 @@ class NvrController:
     def _async_mqtt_connection(self, connected: bool) -> None:
         if connected:
             self.plane.announce()
-        self._async_notify()
+        self.feed.async_notify()
 
     @callback
     def _async_ha_status(self, msg: ReceiveMessage) -> None:

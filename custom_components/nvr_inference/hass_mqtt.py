@@ -1,5 +1,8 @@
 """Home Assistant's MQTT client, adapted to the engine: the transport and the base-topic check.
 
+Also the names an entry goes by on the broker (its host identity, its discovery node) and
+the removal of its discovery config: what the controller and the entry's removal share.
+
 `HassTransport.publish` starts `mqtt.async_publish` as an *eager* task: it runs synchronously up
 to its first await, and Home Assistant's client calls paho's `publish()` before that await, so
 the message is in paho's outgoing queue when `publish` returns, inside the gate's fence. That
@@ -20,10 +23,30 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
-from .engine.contract.host import ForeignHost, HostInfo, StartCheck
+from .engine.contract.discovery import DEFAULT_PREFIX, discovery_topic, node_id
+from .engine.contract.host import ForeignHost, HostInfo, HostKind, StartCheck
 
 START_CHECK_TIMEOUT = 10.0
 """Seconds to wait for the base-topic probe to come back through the broker."""
+
+
+def discovery_node(base_topic: str) -> str:
+    """Return the discovery node id of the entry that publishes under `base_topic`."""
+    return node_id(f"nvr_inference_{base_topic}")
+
+
+def entry_host(entry_id: str, title: str) -> HostInfo:
+    """Return the identity an entry publishes under (stable: the entry id)."""
+    return HostInfo(f"ha:{entry_id}", HostKind.INTEGRATION, title)
+
+
+async def async_remove_discovery(hass: HomeAssistant, base_topic: str) -> None:
+    """Clear an entry's retained discovery config, so its discovered entities go too."""
+    topic = discovery_topic(DEFAULT_PREFIX, discovery_node(base_topic))
+    try:
+        await mqtt.async_publish(hass, topic, "", qos=1, retain=True)
+    except HomeAssistantError as err:
+        LOGGER.warning("Cannot remove the discovery config on %s: %s", topic, err)
 
 
 class HassTransport:

@@ -66,7 +66,7 @@ class SnapshotImage(NvrEntity, ImageEntity):
 
     def _snapshot(self) -> tuple[bytes, datetime] | None:
         assert self.source_id is not None
-        return self.controller.snapshots.get(self.source_id)
+        return self.controller.feed.snapshots.get(self.source_id)
 
 
 class LastEventImage(NvrEntity, ImageEntity):
@@ -102,4 +102,4 @@ class LastEventImage(NvrEntity, ImageEntity):
 
     def _picture(self) -> tuple[bytes, datetime] | None:
         assert self.source_id is not None
-        return self.controller.event_snapshots.get(self.source_id)
+        return self.controller.feed.event_snapshots.get(self.source_id)

@@ -14,7 +14,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, Co
 from homeassistant.helpers import device_registry as dr
 
 from .const import CONF_BASE_TOPIC, DOMAIN
-from .controller import BaseTopicInUseError, NvrController, async_remove_discovery
+from .controller import BaseTopicInUseError, NvrController
 from .data import NvrConfigEntry, NvrRuntimeData
 from .engine.errors import (
     EngineError,
@@ -22,6 +22,7 @@ from .engine.errors import (
     InvalidApiKeyError,
     PipelineMissingError,
 )
+from .hass_mqtt import async_remove_discovery
 from .storage import HassPauseStore
 from .worker_handoff import (
     async_clear_pipeline_issue,

@@ -13,11 +13,15 @@ starts with every source paused and a repair issue says why.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 import os
 from typing import Any
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.restore_state import async_get as async_get_restore_state
 from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN
@@ -75,3 +79,27 @@ class HassPauseStore:
     async def async_remove(self) -> None:
         """Delete the file (the entry is removed)."""
         await self._store.async_remove()
+
+
+def pause_from_restore_cache(
+    hass: HomeAssistant, unique_prefix: str, source_ids: Iterable[int]
+) -> PauseState | None:
+    """Read the pause switches an older release left in Home Assistant's restore cache.
+
+    The migration from before the store: an entry with no saved pause yet takes the switches'
+    last states once (the caller saves it), so an upgrade keeps a camera paused. None when no
+    switch was on, or none is known.
+    """
+    registry = er.async_get(hass)
+    saved = async_get_restore_state(hass).last_states
+    state = PauseState()
+    found = False
+    targets: list[tuple[str, int | None]] = [(f"{unique_prefix}_pause", None)]
+    targets += [(f"{unique_prefix}_{sid}_pause", sid) for sid in source_ids]
+    for unique_id, source_id in targets:
+        entity_id = registry.async_get_entity_id(Platform.SWITCH, DOMAIN, unique_id)
+        stored = saved.get(entity_id) if entity_id else None
+        if stored is not None and stored.state.state == "on":
+            state = state.with_change(True, source_id)
+            found = True
+    return state if found else None

@@ -8,8 +8,8 @@ import threading
 from homeassistant.core import HomeAssistant
 
 from custom_components.nvr_inference.bridge import MAX_PENDING, LoopBridge
-from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 
 from ..conftest import CallbackTransport

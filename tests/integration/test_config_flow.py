@@ -17,14 +17,7 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.nvr_inference.config_flow import (
-    CONF_LOOP,
-    INSTALL_HINT,
-    format_sources,
-    parse_classes,
-    parse_sources,
-    valid_topic,
-)
+from custom_components.nvr_inference.config_flow import CONF_LOOP, INSTALL_HINT
 from custom_components.nvr_inference.const import (
     CONF_BASE_TOPIC,
     CONF_CLASSES,
@@ -52,6 +45,12 @@ from custom_components.nvr_inference.engine.errors import (
     SourceUnavailableError,
 )
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.form_fields import (
+    format_sources,
+    parse_classes,
+    parse_sources,
+    valid_topic,
+)
 
 from .conftest import PIPELINE_GONE, hosting
 

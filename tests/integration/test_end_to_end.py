@@ -323,7 +323,7 @@ async def test_snapshot_image_shows_detections_and_no_stale_frame_across_a_pause
         lambda: hass.states.get(entity_id).state not in ("unavailable", "unknown"),
         controller.async_add_listener,
     )
-    _jpeg, captured = controller.snapshots[0]
+    _jpeg, captured = controller.feed.snapshots[0]
     assert captured > resumed_at  # a frame captured after the resume
     await _unload(hass, entry)
 

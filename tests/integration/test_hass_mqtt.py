@@ -27,7 +27,11 @@ from custom_components.nvr_inference.const import (
     CONF_SOURCES,
     DOMAIN,
 )
-from custom_components.nvr_inference.engine.contract.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.engine.contract.host import (
+    HostInfo,
+    HostKind,
+    availability_payload,
+)
 from custom_components.nvr_inference.hass_mqtt import HassTransport
 
 from ..mqtt_helpers import Broker, Subscriber

@@ -28,9 +28,9 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
 from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
+from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
 from custom_components.nvr_inference.engine.fence.gate import GateSnapshot
-from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.video.runner import Engine, SourceRunner, SourceState
 
 from ..mqtt_helpers import free_port
@@ -394,7 +394,7 @@ async def test_a_source_change_rewrites_that_source_entities_only(
     snapshot_of_0 = DetectionMessage(
         0, 1, datetime.now(UTC), "builtin/motion", 640, 480, snapshot=b"jpeg"
     )
-    controller._async_published(snapshot_of_0)  # what the publisher calls after a publish
+    controller.feed.async_published(snapshot_of_0)  # what the publisher calls after a publish
     assert sorted(calls) == ["0", "None"]
     calls.clear()
     await controller.async_set_paused(True, 1, "test")

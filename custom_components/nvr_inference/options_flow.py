@@ -1,0 +1,267 @@
+"""The options flow of nvr_inference: a menu of detection, tracking and zones (saving reloads).
+
+Apart from the config flow because it asks different things of a different object: the
+config flow tests cameras and credentials before an entry exists; this flow changes how an
+existing entry's detections are filtered, tracked and counted, and tests nothing on the
+wire. What both read from text fields is `form_fields.py`.
+
+The three steps keep each other consistent before saving: a class filter may not drop a
+class a zone counts, and zones need tracking on (a zone counts tracked objects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigFlowResult, OptionsFlowWithReload
+from homeassistant.const import CONF_SOURCE
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_CLASSES,
+    CONF_CONFIDENCE,
+    CONF_DETECTOR,
+    CONF_DISCOVERY,
+    CONF_MAX_FPS,
+    CONF_MODEL_ID,
+    CONF_MOTION_GATING,
+    CONF_SOURCES,
+    CONF_TRACKING,
+    CONF_ZONES,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_FPS,
+    SOURCE_ID,
+)
+from .engine.detect.registry import parse_detector
+from .engine.objects.tracking import TrackingError, TrackingOptions
+from .engine.objects.zones import (
+    ZoneError,
+    format_zones,
+    parse_zones,
+    validate_zones,
+    zones_from_dict,
+)
+from .engine.video.sources import SourceConfig
+from .form_fields import detector_name, parse_classes
+
+OPTIONS_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required(CONF_CONFIDENCE, default=DEFAULT_CONFIDENCE): NumberSelector(
+            NumberSelectorConfig(min=0, max=1, step=0.05, mode=NumberSelectorMode.SLIDER)
+        ),
+        vol.Required(CONF_MAX_FPS, default=DEFAULT_MAX_FPS): NumberSelector(
+            NumberSelectorConfig(min=0.5, max=60, step=0.5, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Optional(CONF_CLASSES): TextSelector(),
+        vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
+        vol.Required(CONF_MOTION_GATING, default=True): BooleanSelector(),
+    }
+)
+
+TRACKING_FIELDS: Final = (
+    "enabled",
+    "min_frames",
+    "end_after",
+    "activation_threshold",
+    "lost_track_buffer",
+    "matching_threshold",
+)
+TRACKING_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("enabled"): BooleanSelector(),
+        vol.Required("min_frames"): NumberSelector(
+            NumberSelectorConfig(min=1, max=100, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required("end_after"): NumberSelector(
+            NumberSelectorConfig(
+                min=0.5, max=600, step=0.5, mode=NumberSelectorMode.BOX, unit_of_measurement="s"
+            )
+        ),
+        vol.Required("activation_threshold"): NumberSelector(
+            NumberSelectorConfig(min=0.05, max=1, step=0.05, mode=NumberSelectorMode.SLIDER)
+        ),
+        vol.Required("lost_track_buffer"): NumberSelector(
+            NumberSelectorConfig(min=1, max=600, step=1, mode=NumberSelectorMode.BOX)
+        ),
+        vol.Required("matching_threshold"): NumberSelector(
+            NumberSelectorConfig(min=0.05, max=0.95, step=0.05, mode=NumberSelectorMode.SLIDER)
+        ),
+    }
+)
+ZONES_SCHEMA: Final = vol.Schema(
+    {vol.Optional(CONF_ZONES): TextSelector(TextSelectorConfig(multiline=True))}
+)
+
+
+class NvrInferenceOptionsFlow(OptionsFlowWithReload):
+    """Options in three parts: detection, tracking and events, zones (saving reloads)."""
+
+    def __init__(self) -> None:
+        """Start with no source chosen for the zones step."""
+        self._zone_source: int | None = None
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose what to change."""
+        return self.async_show_menu(step_id="init", menu_options=["detection", "tracking", "zones"])
+
+    @callback
+    def _async_save(self, changes: dict[str, Any]) -> ConfigFlowResult:
+        """Save the options with `changes` (the entry reloads)."""
+        return self.async_create_entry(data={**self.config_entry.options, **changes})
+
+    async def async_step_detection(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confidence, rate, class filter and MQTT discovery."""
+        options = self.config_entry.options
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            classes = parse_classes(user_input.get(CONF_CLASSES, ""))
+            error = self._zones_against(classes)
+            if error is None:
+                return self._async_save(
+                    {
+                        CONF_CONFIDENCE: float(user_input[CONF_CONFIDENCE]),
+                        CONF_MAX_FPS: float(user_input[CONF_MAX_FPS]),
+                        CONF_CLASSES: classes,
+                        CONF_DISCOVERY: user_input[CONF_DISCOVERY],
+                        CONF_MOTION_GATING: user_input[CONF_MOTION_GATING],
+                    }
+                )
+            errors[CONF_CLASSES], placeholders["error"] = "classes_used_by_zones", error
+        suggested = user_input or {
+            CONF_CONFIDENCE: options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE),
+            CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
+            CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
+            CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
+            CONF_MOTION_GATING: options.get(CONF_MOTION_GATING, True),
+        }
+        return self.async_show_form(
+            step_id="detection",
+            data_schema=self.add_suggested_values_to_schema(OPTIONS_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_tracking(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Object tracking and when tracked objects become events."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        stored = self.config_entry.options.get(CONF_TRACKING) or {}
+        if user_input is not None:
+            try:
+                tracking = TrackingOptions.from_mapping(user_input)
+            except TrackingError as err:
+                errors["base"], placeholders["error"] = "invalid_tracking", str(err)
+            else:
+                if not tracking.enabled and self.config_entry.options.get(CONF_ZONES):
+                    errors["base"] = "zones_need_tracking"
+                else:
+                    return self._async_save({CONF_TRACKING: tracking_options(tracking)})
+        suggested = user_input or tracking_options(TrackingOptions.from_mapping(stored))
+        return self.async_show_form(
+            step_id="tracking",
+            data_schema=self.add_suggested_values_to_schema(TRACKING_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_zones(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose the camera whose zones to draw (skipped with one camera)."""
+        sources = self.config_entry.data[CONF_SOURCES]
+        if user_input is not None or len(sources) == 1:
+            chosen = user_input[CONF_SOURCE] if user_input else sources[0][SOURCE_ID]
+            self._zone_source = int(chosen)
+            return await self.async_step_zones_source()
+        names = [
+            SelectOptionDict(value=str(s[SOURCE_ID]), label=SourceConfig.from_dict(s).display_name)
+            for s in sources
+        ]
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_SOURCE): SelectSelector(
+                    SelectSelectorConfig(options=names, mode=SelectSelectorMode.DROPDOWN)
+                )
+            }
+        )
+        return self.async_show_form(step_id="zones", data_schema=schema)
+
+    async def async_step_zones_source(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """One camera's zones and lines, one per line, checked before they are saved."""
+        assert self._zone_source is not None
+        sid = self._zone_source
+        options = self.config_entry.options
+        stored: dict[str, Any] = dict(options.get(CONF_ZONES) or {})
+        errors: dict[str, str] = {}
+        placeholders = {CONF_SOURCE: self._source_name(sid), "error": ""}
+        if user_input is not None:
+            text = user_input.get(CONF_ZONES, "")
+            try:
+                zones = parse_zones(text)
+                validate_zones(zones, self._classes())
+            except ZoneError as err:
+                errors[CONF_ZONES], placeholders["error"] = "invalid_zones", str(err)
+            else:
+                tracking = TrackingOptions.from_mapping(options.get(CONF_TRACKING) or {})
+                if zones and not tracking.enabled:
+                    errors["base"] = "zones_need_tracking"
+                else:
+                    if zones:
+                        stored[str(sid)] = zones.as_dict()
+                    else:
+                        stored.pop(str(sid), None)
+                    return self._async_save({CONF_ZONES: stored})
+        current = zones_from_dict(stored.get(str(sid)))
+        suggested = user_input or {CONF_ZONES: format_zones(current)}
+        return self.async_show_form(
+            step_id="zones_source",
+            data_schema=self.add_suggested_values_to_schema(ZONES_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _source_name(self, source_id: int) -> str:
+        for source in self.config_entry.data[CONF_SOURCES]:
+            if source[SOURCE_ID] == source_id:
+                return SourceConfig.from_dict(source).display_name
+        return str(source_id)
+
+    def _classes(self, classes: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Return the classes the entry's detector reports (with `classes` as the filter)."""
+        data = self.config_entry.data
+        name = detector_name(data[CONF_DETECTOR], data.get(CONF_MODEL_ID))
+        wanted = self.config_entry.options.get(CONF_CLASSES, []) if classes is None else classes
+        return parse_detector(name, classes=wanted).reported_classes
+
+    def _zones_against(self, classes: Sequence[str]) -> str | None:
+        """Why a class filter cannot go with the zones drawn, or None."""
+        for sid, drawn in (self.config_entry.options.get(CONF_ZONES) or {}).items():
+            try:
+                validate_zones(zones_from_dict(drawn), self._classes(classes))
+            except ZoneError as err:
+                return f"{self._source_name(int(sid))}: {err}"
+        return None
+
+
+def tracking_options(tracking: TrackingOptions) -> dict[str, Any]:
+    """Return the tracking settings the options flow stores (its form's fields)."""
+    return {key: getattr(tracking, key) for key in TRACKING_FIELDS}
