@@ -19,7 +19,7 @@ import supervision as sv
 
 from ..contract.messages import Detection
 from ..video.sources import Frame
-from .tracking import to_supervision
+from .boxes import to_supervision
 
 ZONE_COLOUR = sv.Color(r=255, g=200, b=0)
 

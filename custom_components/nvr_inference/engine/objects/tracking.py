@@ -22,9 +22,10 @@ import time
 from typing import Any
 import warnings
 
-from ..errors import EngineError
 from ..contract.messages import Crossing, Detection, TrackSnapshot
+from ..errors import EngineError
 from ..video.sources import Frame
+from .boxes import to_supervision
 from .zones import SourceZones
 
 SNAPSHOT_MIN_GAIN = 0.02
@@ -282,28 +283,3 @@ class SourceTracker:
             self._best[det.tracker_id] = _Best(det.confidence, now)
             out.append(TrackSnapshot(det.tracker_id, det.confidence, jpeg))
         return tuple(out)
-
-
-def to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:
-    """Our centre-size boxes as supervision's corner boxes; `data["index"]` maps back."""
-    import numpy as np  # noqa: PLC0415
-
-    if not detections:
-        empty = sv.Detections.empty()
-        empty.data["index"] = np.array([], dtype=int)
-        return empty
-    return sv.Detections(
-        xyxy=np.array(
-            [
-                [d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2]
-                for d in detections
-            ],
-            dtype=np.float32,
-        ),
-        confidence=np.array([d.confidence for d in detections], dtype=np.float32),
-        class_id=np.array([d.class_id for d in detections], dtype=int),
-        tracker_id=np.array([d.tracker_id for d in detections], dtype=int)
-        if all(d.tracker_id is not None for d in detections)
-        else None,
-        data={"index": np.arange(len(detections))},
-    )
