@@ -8,12 +8,12 @@ from pathlib import Path
 import threading
 from typing import Any
 
+from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
-from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.runner import Engine
 from custom_components.nvr_inference.engine.samples.sample_video import GroundTruth
+from custom_components.nvr_inference.engine.video.engine import Engine
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport

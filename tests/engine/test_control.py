@@ -17,16 +17,24 @@ import pytest
 
 from custom_components.nvr_inference.engine.contract.control import ControlPlane
 from custom_components.nvr_inference.engine.contract.discovery import DiscoverySpec
-from custom_components.nvr_inference.engine.fence.gate import PauseGate, UnknownSourceError
-from custom_components.nvr_inference.engine.contract.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.engine.contract.host import (
+    HostInfo,
+    HostKind,
+    availability_payload,
+)
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.fence.gate import PauseGate, UnknownSourceError
 from custom_components.nvr_inference.engine.fence.pause_store import (
     FilePauseStore,
     PauseState,
     PauseStoreError,
 )
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.runner import SourceState, SourceStatus, _now
+from custom_components.nvr_inference.engine.video.source_status import (
+    SourceState,
+    SourceStatus,
+    utc_now,
+)
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport
@@ -197,7 +205,7 @@ def test_pause_hooks_run_inside_the_fence_before_the_acknowledgement() -> None:
 
 def test_close_is_the_last_word_and_the_gate_refuses_everything_after() -> None:
     plane, gate, wire, _store = _plane()
-    plane.source_changed(SourceStatus(0, SourceState.RUNNING, _now()))
+    plane.source_changed(SourceStatus(0, SourceState.RUNNING, utc_now()))
     gate.note_captured(0, 5)
     final, offline = plane.close()
     assert final is None and offline is None  # the transport's handles (none here)
@@ -212,7 +220,7 @@ def test_close_is_the_last_word_and_the_gate_refuses_everything_after() -> None:
         assert not gate.admits(0, 6)
     count = len(wire.sent)
     plane.publish_status()
-    plane.source_changed(SourceStatus(0, SourceState.STOPPED, _now()))
+    plane.source_changed(SourceStatus(0, SourceState.STOPPED, utc_now()))
     assert len(wire.sent) == count
 
 

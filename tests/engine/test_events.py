@@ -19,12 +19,9 @@ from typing import Any
 import pytest
 
 from custom_components.nvr_inference.engine.detect.registry import parse_detector
-from custom_components.nvr_inference.engine.objects.events import EventEngine
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.runner import Engine, RunnerOptions, SourceState
-from custom_components.nvr_inference.engine.samples.sample_video import SCENE, objects_at
-from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.objects.events import EventEngine
 from custom_components.nvr_inference.engine.objects.tracking import TrackingError, TrackingOptions
 from custom_components.nvr_inference.engine.objects.zones import (
     SourceZones,
@@ -34,6 +31,11 @@ from custom_components.nvr_inference.engine.objects.zones import (
     validate_zones,
     zones_from_dict,
 )
+from custom_components.nvr_inference.engine.samples.sample_video import SCENE, objects_at
+from custom_components.nvr_inference.engine.video.engine import Engine
+from custom_components.nvr_inference.engine.video.runner import RunnerOptions
+from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport, Recorder
 

@@ -18,19 +18,19 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
+from custom_components.nvr_inference.engine.detect.local_model import check_local_model
 from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.roboflow import init_roboflow_pipeline
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,
     LocalModelError,
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
-from custom_components.nvr_inference.engine.detect.local_model import check_local_model
-from custom_components.nvr_inference.engine.video.probe import check_roboflow_model, check_setup
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.detect.roboflow import init_roboflow_pipeline
-from custom_components.nvr_inference.engine.video.runner import Engine
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
+from custom_components.nvr_inference.engine.video.engine import Engine
+from custom_components.nvr_inference.engine.video.probe import check_roboflow_model, check_setup
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport

@@ -11,17 +11,18 @@ from pathlib import Path
 import pytest
 
 from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.roboflow import (
+    detections_from_prediction,
+    map_roboflow_error,
+)
 from custom_components.nvr_inference.engine.errors import (
     InvalidApiKeyError,
     ModelNotFoundError,
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.detect.roboflow import (
-    detections_from_prediction,
-    map_roboflow_error,
-)
-from custom_components.nvr_inference.engine.video.runner import Engine, RunnerOptions
+from custom_components.nvr_inference.engine.video.engine import Engine
+from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport

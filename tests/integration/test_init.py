@@ -31,7 +31,9 @@ from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
 from custom_components.nvr_inference.engine.fence.gate import GateSnapshot
-from custom_components.nvr_inference.engine.video.runner import Engine, SourceRunner, SourceState
+from custom_components.nvr_inference.engine.video.engine import Engine
+from custom_components.nvr_inference.engine.video.runner import SourceRunner
+from custom_components.nvr_inference.engine.video.source_status import SourceState
 
 from ..mqtt_helpers import free_port
 from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, setup_nvr_entry, wait_until

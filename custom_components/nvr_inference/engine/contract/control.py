@@ -34,15 +34,16 @@ import logging
 import threading
 from typing import Any
 
-from .commands import Command, CommandError, CommandName, accept_command
-from .discovery import DiscoverySpec, build_discovery
 from ..fence.gate import GateSnapshot, PauseGate, UnknownSourceError
-from .host import Availability, HostInfo, availability_payload, parse_availability
 from ..fence.pause_store import PauseState, PauseStore
 from ..fence.publisher import FencedPublisher
-from .ratelimit import RateLimitedLog
-from ..video.runner import Engine, SourceState, SourceStats, SourceStatus
+from ..video.engine import Engine
+from ..video.source_status import SourceState, SourceStats, SourceStatus
 from ..video.sources import SourceConfig
+from .commands import Command, CommandError, CommandName, accept_command
+from .discovery import DiscoverySpec, build_discovery
+from .host import Availability, HostInfo, availability_payload, parse_availability
+from .ratelimit import RateLimitedLog
 from .status import availability_topic, build_status, control_topic, status_json
 from .transport import Transport
 

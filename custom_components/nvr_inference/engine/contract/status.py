@@ -14,9 +14,9 @@ import json
 from typing import Any
 
 from ..fence.gate import GateSnapshot
-from .host import HostInfo
-from ..video.runner import SourceState, SourceStats, SourceStatus
+from ..video.source_status import SourceState, SourceStats, SourceStatus
 from ..video.sources import SourceConfig
+from .host import HostInfo
 
 STOPPED = "stopped"
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..contract.discovery import snapshot_topic
-from ..objects.events import EventEngine, Outgoing
-from .gate import PauseGate
 from ..contract.messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
-from ..video.runner import Engine
 from ..contract.transport import Transport
+from ..objects.events import EventEngine, Outgoing
+from ..video.engine import Engine
+from .gate import PauseGate
 
 
 class FencedPublisher:

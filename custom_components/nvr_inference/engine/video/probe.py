@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..detect.local_model import check_local_model
 from ..detect.registry import DetectorSpec, build_builtin
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
-from ..detect.local_model import check_local_model
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
 

@@ -1,17 +1,12 @@
-"""Running Roboflow's InferencePipeline on sources, with the pause gate wired through it.
-
-One `InferencePipeline` per source. Why not one pipeline multiplexing every source: the
-multiplexer waits for a frame from *each* source per batch, so a paused or reconnecting camera
-would stall the others; one unreachable source at start fails the whole pipeline; and
-`max_fps` is shared out across sources. One pipeline each costs three threads per source and
-buys isolation: a source can pause, fail, reconnect or be removed without touching the rest.
+"""One source on Roboflow's InferencePipeline, with the pause gate wired through it.
 
 Threads, per source: the pipeline's decoding, inference and dispatch threads, plus our
 `nvr-control-<id>` thread, which alone calls `pause_stream`/`mute_stream`/`resume_stream`
 (they take the source's state lock, which a reconnect can hold for seconds, so they never run
 on a caller's thread). Where each step of the pause happens:
 
-1. `Engine.pause()` closes the gate (fast, any thread): from its return, the fence holds.
+1. `Engine.pause()` (engine.py) closes the gate (fast, any thread): from its return, the
+   fence holds.
 2. The inference thread drops frames of a closed source before running the detector, so
    the backlog the pipeline still delivers costs no inference.
 3. The dispatch thread drops predictions of a closed source before building messages; the
@@ -24,87 +19,30 @@ on a caller's thread). Where each step of the pause happens:
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 import logging
 import threading
 import time
 from typing import Any
 
-from ..detect.registry import Detector, DetectorSpec, build_builtin
-from ..errors import EngineError
-from ..fence.gate import GateSnapshot, PauseGate
 from ..contract.messages import Detection, DetectionMessage
+from ..detect.registry import Detector, DetectorSpec, build_builtin
+from ..fence.gate import PauseGate
+from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
+from ..objects.zones import SourceZones
 from .pipeline import (
     inference_pipeline_class,
     sequential_sink_mode,
     stream_operation_not_allowed_error,
 )
+from .source_status import SourceState, SourceStats, SourceStatus, utc_now
 from .sources import SourceConfig, SourceKind, redact_text
-from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
-from ..objects.zones import SourceZones
 
 _LOGGER = logging.getLogger(__name__)
 
 Deliver = Callable[[DetectionMessage], object]
-
-
-class SourceState(StrEnum):
-    """What a source is doing, as hosts show it."""
-
-    CONNECTING = "connecting"
-    RUNNING = "running"
-    RECONNECTING = "reconnecting"
-    ENDED = "ended"
-    ERROR = "error"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
-    """A source's state; hosts get a new one on every change."""
-
-    source_id: int
-    state: SourceState
-    since: datetime
-    error: str | None = None
-    stream_paused: bool = False  # the stream itself is paused/muted (work stopped)
-    stream_note: str | None = None  # why the stream could not be paused/resumed yet
-
-    @property
-    def available(self) -> bool:
-        """Return True when the source delivers frames (or would, but for a pause)."""
-        return self.state is SourceState.RUNNING
-
-
-@dataclass(slots=True)
-class SourceStats:
-    """Counters and rates for one source (read from any thread; approximate by design)."""
-
-    frames_inferred: int = 0
-    frames_dropped_paused: int = 0  # frames and predictions refused by the gate early
-    inference_ms: float = 0.0  # exponential moving average of the detector's time
-    _completed: deque[float] = field(default_factory=lambda: deque(maxlen=30))
-
-    def record(self, seconds: float | None) -> None:
-        """Count one inferred frame; `seconds` is the detector's time when we measured it."""
-        self.frames_inferred += 1
-        self._completed.append(time.monotonic())
-        if seconds is not None:
-            ms = seconds * 1000.0
-            first = self.inference_ms == 0.0
-            self.inference_ms = ms if first else 0.9 * self.inference_ms + 0.1 * ms
-
-    @property
-    def fps(self) -> float:
-        """Return frames inferred per second over the last 30 frames (0 when idle for 2 s)."""
-        times = self._completed
-        if len(times) < 2 or time.monotonic() - times[-1] > 2.0:
-            return 0.0
-        return (len(times) - 1) / max(times[-1] - times[0], 1e-9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +102,7 @@ class SourceRunner:
         self._stopping = False
         self._wake = threading.Event()
         self._control: threading.Thread | None = None
-        self._status = SourceStatus(self.source_id, SourceState.CONNECTING, _now())
+        self._status = SourceStatus(self.source_id, SourceState.CONNECTING, utc_now())
         self._status_lock = threading.Lock()
         self._last_snapshot = float("-inf")
         # frame id -> the moment grab() returned it (decoding thread writes, dispatch reads)
@@ -402,7 +340,7 @@ class SourceRunner:
             if updated == current:
                 return
             if updated.state is not current.state:
-                updated = replace(updated, since=_now())
+                updated = replace(updated, since=utc_now())
             self._status = updated
         self._on_status(updated)
 
@@ -461,97 +399,3 @@ class SourceRunner:
         if self._status.stream_note != note:
             _LOGGER.info("%s: %s", self.config.display_name, note)
         self._set_status(stream_note=note)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Engine:
-    """Every source of one configuration, one gate, one publisher callback.
-
-    `deliver` receives every message that passed the early checks, on the source's dispatch
-    thread. It must publish through the gate's fence (see `FencedPublisher`) or hand the
-    message to a thread that does (Home Assistant's event loop, in the integration).
-    """
-
-    def __init__(
-        self,
-        sources: Iterable[SourceConfig],
-        spec: DetectorSpec,
-        deliver: Deliver,
-        *,
-        gate: PauseGate | None = None,
-        on_status: Callable[[SourceStatus], None] | None = None,
-        options: RunnerOptions | None = None,
-    ) -> None:
-        """Prepare runners for every source; `gate` may carry restored pause state."""
-        configs = list(sources)
-        ids = [c.source_id for c in configs]
-        if len(set(ids)) != len(ids):
-            raise EngineError(f"source ids must be unique, got {ids}")
-        self.spec = spec
-        self.options = options or RunnerOptions()
-        self.gate = gate if gate is not None else PauseGate(ids)
-        for source_id in ids:
-            if source_id not in self.gate.source_ids:
-                self.gate.add_source(source_id)
-        self._on_status = on_status or (lambda _status: None)
-        self.runners = {
-            c.source_id: SourceRunner(c, spec, self.gate, deliver, self._on_status, self.options)
-            for c in configs
-        }
-        self._unlisten = self.gate.add_listener(self._gate_changed)
-        self._started: list[SourceRunner] = []
-        # start() and stop() may run at once on two executor threads (a setup cancelled while
-        # its pipelines start): the lock makes stop() wait for the runner being started, and
-        # the flag keeps start() from starting another one after stop() began.
-        self._lifecycle = threading.Lock()
-        self._stopping = False
-
-    def start(self) -> None:
-        """Start every source (blocking). On failure, stop what started and re-raise."""
-        try:
-            for runner in self.runners.values():
-                with self._lifecycle:
-                    if self._stopping:
-                        return
-                    self._started.append(runner)  # before start(): a half-started one is stopped
-                    runner.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop every source and join its threads (blocking; idempotent; any thread)."""
-        self._stopping = True
-        with self._lifecycle:
-            unlisten, self._unlisten = self._unlisten, lambda: None
-            unlisten()
-            while self._started:
-                self._started.pop().stop()
-
-    def pause(self, source_id: int | None = None) -> GateSnapshot:
-        """Pause one source or all: when this returns, nothing more is published."""
-        return self.gate.pause(source_id)
-
-    def resume(self, source_id: int | None = None) -> GateSnapshot:
-        """Resume one source or all; frames captured before now are never published."""
-        return self.gate.resume(source_id)
-
-    def statuses(self) -> dict[int, SourceStatus]:
-        """Return every source's latest status."""
-        return {sid: r.status for sid, r in self.runners.items()}
-
-    def stats(self) -> dict[int, SourceStats]:
-        """Return every source's counters and rates."""
-        return {sid: r.stats for sid, r in self.runners.items()}
-
-    @property
-    def sources(self) -> dict[int, SourceConfig]:
-        """Every source's configuration, by id."""
-        return {sid: r.config for sid, r in self.runners.items()}
-
-    def _gate_changed(self, _snapshot: GateSnapshot) -> None:
-        for runner in self.runners.values():
-            runner.wake()

@@ -34,8 +34,9 @@ from ..detect.registry import DetectorSpec
 from ..errors import EngineError
 from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
 from ..fence.publisher import FencedPublisher
+from ..video.engine import Engine
 from ..video.probe import check_setup
-from ..video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions
+from ..video.runner import SNAPSHOT_INTERVAL, RunnerOptions
 from .mqtt import (
     START_CHECK_TIMEOUT,
     PahoTransport,
