@@ -46,12 +46,8 @@ from .const import (
 )
 from .engine.contract.control import STATUS_INTERVAL, ControlPlane
 from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec
-from .engine.contract.status import (
-    availability_topic,
-    control_topic,
-    overall_state,
-    source_state_word,
-)
+from .engine.contract.status import overall_state, source_state_word
+from .engine.contract.topics import availability_topic, control_topic
 from .engine.detect.registry import DetectorSpec, parse_detector
 from .engine.fence.gate import PauseGate
 from .engine.fence.publisher import FencedPublisher

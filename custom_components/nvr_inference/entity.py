@@ -8,7 +8,7 @@ from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .controller import NvrController
-from .engine.contract.discovery import node_id
+from .engine.contract.topics import node_id
 
 
 class NvrEntity(Entity):

@@ -23,8 +23,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
-from .engine.contract.discovery import DEFAULT_PREFIX, discovery_topic, node_id
+from .engine.contract.discovery import DEFAULT_PREFIX
 from .engine.contract.host import ForeignHost, HostInfo, HostKind, StartCheck
+from .engine.contract.topics import discovery_topic, node_id
 
 START_CHECK_TIMEOUT = 10.0
 """Seconds to wait for the base-topic probe to come back through the broker."""

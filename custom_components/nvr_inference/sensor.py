@@ -19,8 +19,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .controller import NvrController
 from .data import NvrConfigEntry
-from .engine.contract.discovery import node_id
 from .engine.contract.status import HUB_STATES, SOURCE_STATES
+from .engine.contract.topics import node_id
 from .entity import NvrEntity, NvrZoneEntity
 
 PARALLEL_UPDATES = 0

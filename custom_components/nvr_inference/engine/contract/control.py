@@ -44,7 +44,8 @@ from .commands import Command, CommandError, CommandName, accept_command
 from .discovery import DiscoverySpec, build_discovery
 from .host import Availability, HostInfo, availability_payload, parse_availability
 from .ratelimit import RateLimitedLog
-from .status import availability_topic, build_status, control_topic, status_json
+from .status import build_status, status_json
+from .topics import availability_topic, control_topic
 from .transport import Transport
 
 _LOGGER = logging.getLogger(__name__)

@@ -23,6 +23,8 @@ import secrets
 import threading
 from typing import Any
 
+from .topics import availability_topic, control_topic
+
 PROJECT_URL = "https://github.com/nvr-inference/nvr_inference"
 
 
@@ -144,9 +146,9 @@ class StartCheck:
 
     def __init__(self, base_topic: str, on_complete: Callable[[], None]) -> None:
         """Prepare the check of `base_topic`; `on_complete()` runs when the probe is back."""
-        self.status_topic = f"{base_topic}/control/status"
-        self.availability_topic = f"{base_topic}/availability"
-        self.probe_topic = f"{base_topic}/control/probe"
+        self.status_topic = control_topic(base_topic, "status")
+        self.availability_topic = availability_topic(base_topic)
+        self.probe_topic = control_topic(base_topic, "probe")
         self.probe_payload = secrets.token_hex(8)
         self.topics = (self.status_topic, self.availability_topic, self.probe_topic)
         self._on_complete = on_complete

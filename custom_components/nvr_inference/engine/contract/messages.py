@@ -170,11 +170,6 @@ def iso_timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def detections_topic(base_topic: str, source_id: int) -> str:
-    """Return the topic that carries one source's detections."""
-    return f"{base_topic}/detections/{source_id}"
-
-
 class DetectionsStoppedTracker:
     """Decides which frames become messages: every frame with detections, and one empty one.
 

@@ -27,16 +27,6 @@ SOURCE_STATES = ("connecting", "running", "paused", "reconnecting", "ended", "er
 """Every word `source_state_word` returns (a source's state sensor: an enum)."""
 
 
-def control_topic(base_topic: str, leaf: str) -> str:
-    """Return `<base>/control/<leaf>` (commands, status, error, probe)."""
-    return f"{base_topic}/control/{leaf}"
-
-
-def availability_topic(base_topic: str) -> str:
-    """Return the retained availability topic (JSON `state` online/offline, and the host)."""
-    return f"{base_topic}/availability"
-
-
 def overall_state(snapshot: GateSnapshot, statuses: Mapping[int, SourceStatus]) -> str:
     """Return one word for the whole: paused, running, degraded, starting or stopped."""
     if snapshot.paused:

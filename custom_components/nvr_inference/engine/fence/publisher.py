@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..contract.discovery import snapshot_topic
-from ..contract.messages import DetectionMessage, DetectionsStoppedTracker, detections_topic
+from ..contract.messages import DetectionMessage, DetectionsStoppedTracker
+from ..contract.topics import detections_topic, snapshot_topic
 from ..contract.transport import Transport
 from ..objects.events import EventEngine, Outgoing
 from ..video.engine import Engine

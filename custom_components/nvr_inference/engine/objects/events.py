@@ -30,6 +30,7 @@ import time
 from typing import Any
 
 from ..contract.messages import Detection, DetectionMessage, iso_timestamp
+from ..contract.topics import event_snapshot_topic, events_topic, source_topic
 from ..video.sources import SourceConfig
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
@@ -39,21 +40,6 @@ SCORE_GAIN = 0.05
 
 STILL_FRACTION = 0.1
 """An object is still while its centre stays within this share of its box's diagonal."""
-
-
-def events_topic(base_topic: str) -> str:
-    """Every event of every source, Frigate's way."""
-    return f"{base_topic}/events"
-
-
-def event_snapshot_topic(base_topic: str, event_id: str) -> str:
-    """Return the topic of one event's best frame (JPEG)."""
-    return f"{base_topic}/events/{event_id}/snapshot"
-
-
-def source_topic(base_topic: str, source_id: int, leaf: str) -> str:
-    """Per-source topics for MQTT discovery: `event`, `event_snapshot`, `zones`, `lines`."""
-    return f"{base_topic}/sources/{source_id}/{leaf}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ..contract.discovery import DiscoverySpec
 from ..contract.host import StartCheck, availability_payload
-from ..contract.status import availability_topic
+from ..contract.topics import availability_topic
 from ..errors import EngineError
 from .settings import MqttSettings, WorkerSettings
 

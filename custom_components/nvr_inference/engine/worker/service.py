@@ -29,7 +29,7 @@ from typing import Any
 from ..contract.control import ControlPlane
 from ..contract.discovery import DiscoverySpec
 from ..contract.ratelimit import RateLimitedLog
-from ..contract.status import availability_topic, control_topic
+from ..contract.topics import availability_topic, control_topic
 from ..detect.registry import DetectorSpec
 from ..errors import EngineError
 from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError

@@ -15,8 +15,8 @@ from pathlib import Path
 import socket
 
 from ..contract.control import STATUS_INTERVAL
-from ..contract.discovery import node_id
 from ..contract.host import HostInfo, HostKind
+from ..contract.topics import node_id
 from ..detect.registry import DetectorSpec
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
