@@ -51,7 +51,7 @@ from .engine.contract.topics import availability_topic, control_topic
 from .engine.detect.registry import DetectorSpec, parse_detector
 from .engine.fence.gate import PauseGate
 from .engine.fence.publisher import FencedPublisher
-from .engine.objects.events import EventRecord
+from .engine.objects.event_records import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
 from .engine.video.engine import Engine

@@ -14,7 +14,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .controller import NvrController
 from .data import NvrConfigEntry
-from .engine.objects.events import EventRecord
+from .engine.objects.event_records import EventRecord
 from .entity import NvrEntity
 
 PARALLEL_UPDATES = 0

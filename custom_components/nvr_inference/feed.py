@@ -20,7 +20,7 @@ from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
 from .engine.contract.messages import DetectionMessage
-from .engine.objects.events import EventRecord
+from .engine.objects.event_records import EventRecord
 
 
 class EntityFeed:

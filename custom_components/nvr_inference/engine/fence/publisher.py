@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 
 from ..contract.messages import DetectionMessage, DetectionsStoppedTracker
 from ..contract.topics import detections_topic, snapshot_topic
-from ..contract.transport import Transport
-from ..objects.events import EventEngine, Outgoing
+from ..contract.transport import Outgoing, Transport
+from ..objects.events import EventEngine
 from ..video.engine import Engine
 from .gate import PauseGate
 

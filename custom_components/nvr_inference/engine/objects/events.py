@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
 import math
@@ -31,7 +30,9 @@ from typing import Any
 
 from ..contract.messages import Detection, DetectionMessage, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
+from ..contract.transport import Outgoing
 from ..video.sources import SourceConfig
+from .event_records import EventRecord, TrackedObject
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
 
@@ -40,56 +41,6 @@ SCORE_GAIN = 0.05
 
 STILL_FRACTION = 0.1
 """An object is still while its centre stays within this share of its box's diagonal."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message for the transport."""
-
-    topic: str
-    payload: str | bytes
-    qos: int
-    retain: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """An event as hosts show it (Home Assistant's event entity, the source's last image)."""
-
-    source_id: int
-    event_type: str  # the class, or `object` when the detector's classes are not known
-    kind: str  # new, update or end
-    attributes: dict[str, Any]
-    snapshot: bytes | None  # a new best frame came with this event
-
-
-@dataclass(slots=True)
-class _Object:
-    event_id: str
-    tracker_id: int
-    label: str
-    class_id: int
-    score: float
-    top_score: float
-    start: datetime
-    last_seen: datetime
-    frames: int
-    box: dict[str, float]
-    centre: tuple[float, float]
-    diagonal: float
-    current_zones: tuple[str, ...] = ()
-    entered_zones: list[str] = field(default_factory=list)
-    stationary: bool = False
-    still_anchor: tuple[float, float] = (0.0, 0.0)
-    still_since: datetime | None = None
-    announced: bool = False
-    last_sent: datetime | None = None
-    sent_top_score: float = 0.0
-    sent_zones: tuple[str, ...] = ()
-    sent_stationary: bool = False
-    snapshot: bytes | None = None
-    snapshot_fresh: bool = False
-    before: dict[str, Any] | None = None
 
 
 Listener = Callable[[int, str, Any], None]
@@ -114,7 +65,7 @@ class EventEngine:
         self.event_types: tuple[str, ...] = tuple(classes) or (ANY_CLASS,)
         self._names = {sid: s.display_name for sid, s in sources.items()}
         self._zones = {sid: zones.get(sid, SourceZones()) for sid in sources}
-        self._objects: dict[int, dict[int, _Object]] = {sid: {} for sid in sources}
+        self._objects: dict[int, dict[int, TrackedObject]] = {sid: {} for sid in sources}
         self._epochs: dict[int, int] = dict.fromkeys(sources, 0)
         self._last_frame: dict[int, tuple[datetime, float]] = {}  # capture time, arrival
         self._zone_counts: dict[int, dict[str, dict[str, int]]] = {
@@ -250,9 +201,9 @@ class EventEngine:
 
     # -- objects -------------------------------------------------------------------------------
 
-    def _open(self, det: Detection, now: datetime) -> _Object:
+    def _open(self, det: Detection, now: datetime) -> TrackedObject:
         stamp = f"{now.timestamp():.3f}"
-        return _Object(
+        return TrackedObject(
             event_id=f"{stamp}-{secrets.token_hex(3)}",
             tracker_id=det.tracker_id or 0,
             label=det.class_name,
@@ -271,7 +222,7 @@ class EventEngine:
             still_since=now,
         )
 
-    def _observe(self, obj: _Object, det: Detection, now: datetime) -> None:
+    def _observe(self, obj: TrackedObject, det: Detection, now: datetime) -> None:
         obj.frames += 1
         obj.score = det.confidence
         obj.top_score = max(obj.top_score, det.confidence)
@@ -291,7 +242,7 @@ class EventEngine:
         ):
             obj.stationary = True
 
-    def _maybe_send(self, sid: int, obj: _Object, now: datetime) -> list[Outgoing]:
+    def _maybe_send(self, sid: int, obj: TrackedObject, now: datetime) -> list[Outgoing]:
         if not self._live:
             return []
         if not obj.announced:
@@ -329,7 +280,7 @@ class EventEngine:
 
     # -- messages ------------------------------------------------------------------------------
 
-    def _after(self, sid: int, obj: _Object, ended: bool) -> dict[str, Any]:
+    def _after(self, sid: int, obj: TrackedObject, ended: bool) -> dict[str, Any]:
         has_snapshot = obj.snapshot is not None
         return {
             "id": obj.event_id,
@@ -356,7 +307,7 @@ class EventEngine:
         }
 
     def _send(
-        self, sid: int, obj: _Object, kind: str, now: datetime, *, ended: bool = False
+        self, sid: int, obj: TrackedObject, kind: str, now: datetime, *, ended: bool = False
     ) -> list[Outgoing]:
         after = self._after(sid, obj, ended)
         before = obj.before if kind != "new" else after

@@ -1,0 +1,55 @@
+"""What the event engine (events.py) keeps of each tracked object, and what hosts are told.
+
+A `TrackedObject` is followed from its first frame; it becomes an event (`new`) once seen in
+enough frames, and carries what was last sent about it, so an `update` goes out only when
+something changed. Each message sent makes an `EventRecord`: what a host shows of it (Home
+Assistant's event entity, the source's last event image), told after the fence is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event as hosts show it (Home Assistant's event entity, the source's last image)."""
+
+    source_id: int
+    event_type: str  # the class, or `object` when the detector's classes are not known
+    kind: str  # new, update or end
+    attributes: dict[str, Any]
+    snapshot: bytes | None  # a new best frame came with this event
+
+
+@dataclass(slots=True)
+class TrackedObject:
+    """A tracked object while it is followed, and what was last sent about it."""
+
+    event_id: str
+    tracker_id: int
+    label: str
+    class_id: int
+    score: float
+    top_score: float
+    start: datetime
+    last_seen: datetime
+    frames: int
+    box: dict[str, float]
+    centre: tuple[float, float]
+    diagonal: float
+    current_zones: tuple[str, ...] = ()
+    entered_zones: list[str] = field(default_factory=list)
+    stationary: bool = False
+    still_anchor: tuple[float, float] = (0.0, 0.0)
+    still_since: datetime | None = None
+    announced: bool = False
+    last_sent: datetime | None = None
+    sent_top_score: float = 0.0
+    sent_zones: tuple[str, ...] = ()
+    sent_stationary: bool = False
+    snapshot: bytes | None = None
+    snapshot_fresh: bool = False
+    before: dict[str, Any] | None = None
