@@ -8,6 +8,10 @@ now both hand this class the two things that differ, and keep only their lifecyc
   connected;
 * a `PauseStore` (pause_store.py): where the pause is kept on disk.
 
+What the plane keeps retained on the broker (availability, status, discovery) is its base
+class, `Announcer` (announcer.py); this module is what changes it: the pause, commands, source
+states, other hosts seen, and the end.
+
 **A change, in order: persist, gate, acknowledge.** `set_paused` computes the new switch state,
 has the store write it, and only then changes the gate; the retained status (the
 acknowledgement) is handed to the transport inside the same hold of the gate's lock that made
@@ -17,19 +21,15 @@ too. A store that cannot be written does not stop a pause (the error is in the s
 log); a store that cannot be *read* starts the host paused (`restore`): it fails closed.
 
 **Threads.** Every method may be called from any thread; everything handed to the transport is
-handed over with the gate's lock held, the lock detections are published under (publisher.py),
-so a status built before a pause can never be published after its acknowledgement. In the
-integration every call comes from Home Assistant's event loop; in the worker from paho's network
-thread (commands), the pipeline threads (source states) and the worker's own threads.
-`set_paused` calls must not overlap across threads (each host has one thread of commands).
-
-Nothing here waits on the broker while holding the lock: the transport only hands over.
+handed over with the gate's lock held (announcer.py says why). In the integration every call
+comes from Home Assistant's event loop; in the worker from paho's network thread (commands),
+the pipeline threads (source states) and the worker's own threads. `set_paused` calls must
+not overlap across threads (each host has one thread of commands).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 import logging
 import threading
 from typing import Any
@@ -38,14 +38,15 @@ from ..fence.gate import GateSnapshot, PauseGate, UnknownSourceError
 from ..fence.pause_store import PauseState, PauseStore
 from ..fence.publisher import FencedPublisher
 from ..video.engine import Engine
-from ..video.source_status import SourceState, SourceStats, SourceStatus
+from ..video.source_status import SourceState, SourceStats, SourceStatus, utc_now
 from ..video.sources import SourceConfig
+from .announcer import Announcer
 from .commands import Command, CommandError, CommandName, accept_command
-from .discovery import DiscoverySpec, build_discovery
-from .host import Availability, HostInfo, availability_payload, parse_availability
+from .discovery import DiscoverySpec
+from .host import Availability, HostInfo, parse_availability
 from .ratelimit import RateLimitedLog
-from .status import build_status, status_json
-from .topics import availability_topic, control_topic
+from .status import status_json
+from .topics import control_topic
 from .transport import Transport
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,12 +58,8 @@ PauseHook = Callable[[frozenset[int]], None]
 """Called inside the fence with the sources a change has just paused, before the ack."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ControlPlane:
-    """Commands, the pause and its acknowledgement, status, availability and discovery."""
+class ControlPlane(Announcer):
+    """Commands, the pause and its acknowledgement, source states, other hosts; and the end."""
 
     def __init__(
         self,
@@ -82,35 +79,28 @@ class ControlPlane:
 
         `on_change(source_id)` follows every change a host may want to show (None: all).
         """
-        self.host = host
-        self.base_topic = base_topic
-        self.sources = dict(sources)
-        self._gate = gate
-        self._transport = transport
+        super().__init__(
+            host=host,
+            base_topic=base_topic,
+            sources=sources,
+            gate=gate,
+            transport=transport,
+            stats=stats,
+            discovery=discovery,
+            logger=logger,
+        )
         self._store = store
-        self._stats = stats
-        self._discovery = discovery
         self._on_change = on_change or (lambda _source_id: None)
-        self._log = logger
         self._command_log = RateLimitedLog(logger)
         self._store_log = RateLimitedLog(logger)
         self._foreign_log = RateLimitedLog(logger)
         # Guarded by the gate's lock:
-        self._statuses: dict[int, SourceStatus] = {}
-        self._changed = _now()
-        self._reason = "start"
-        self._store_error: str | None = None
-        self._closing = False
         self._pause_hooks: list[PauseHook] = []
-        self._announce_hooks: list[Callable[[], None]] = []
         self._after_change: list[Callable[[], None]] = []
         # Guarded by _save_lock: the switch state last handed to the store.
         self._save_lock = threading.Lock()
         self._desired = PauseState()
         self._ever_up: set[int] = set()
-        self._retired: set[int] = set()  # sources announced before, gone now (discovery)
-        self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
-        self.event_types: tuple[str, ...] = ()  # with tracking on: the event entity's types
         self.last_error: dict[str, Any] | None = None
         self.foreign: Availability | None = None  # another host seen on our base topic
 
@@ -224,11 +214,6 @@ class ControlPlane:
         self._pause_hooks.append(hook)
         return lambda: self._pause_hooks.remove(hook)
 
-    def add_announce_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
-        """Run `hook()` inside the fence at every announce (more retained state); unsub."""
-        self._announce_hooks.append(hook)
-        return lambda: self._announce_hooks.remove(hook)
-
     def _apply(self, paused: bool, source_id: int | None, reason: str, error: str | None) -> None:
         if error is not None:
             self._store_log.warning("%s; the pause is applied but a restart may not keep it", error)
@@ -239,7 +224,7 @@ class ControlPlane:
             elif self._store_error is not None:
                 self._log.info("The pause state is saved again")
                 self._store_error = None
-            self._changed = _now()
+            self._changed = utc_now()
             self._reason = reason
             newly_paused = frozenset(
                 sid for sid in after.sources if after.effective(sid) and not before.effective(sid)
@@ -320,44 +305,7 @@ class ControlPlane:
             self._ever_up.add(status.source_id)
             self._log.info("%s is %s", name, "available again" if back else "running")
 
-    # -- what goes out -------------------------------------------------------------------------
-
-    def announce(self) -> None:
-        """Availability, status and discovery: at start, after a reconnect, on HA's birth."""
-        with self._gate.lock:
-            if self._closing:
-                return
-            self._publish_locked(
-                availability_topic(self.base_topic),
-                availability_payload(self.host, online=True),
-                qos=1,
-                retain=True,
-            )
-            self._publish_status_locked()
-            self._publish_discovery_locked()
-            for hook in list(self._announce_hooks):
-                hook()
-
-    def publish_status(self) -> None:
-        """Publish the retained status now (on request, and every `STATUS_INTERVAL`)."""
-        with self._gate.lock:
-            self._publish_status_locked()
-
-    def publish_discovery(self) -> None:
-        """Publish the retained discovery config (Home Assistant came online)."""
-        with self._gate.lock:
-            if not self._closing:
-                self._publish_discovery_locked()
-
-    def remove_discovery(self) -> list[object]:
-        """Clear the retained discovery configs, so the discovered entities go too."""
-        if self._discovery is None:
-            return []
-        with self._gate.lock:
-            return [
-                self._publish_locked(topic, "", qos=1, retain=True)
-                for topic in self._discovery.topics(self.sources)
-            ]
+    # -- other hosts, and the end -----------------------------------------------------------------
 
     def observe_availability(self, payload: bytes | str) -> None:
         """Watch our availability topic: another live host there is logged (and kept)."""
@@ -373,11 +321,6 @@ class ControlPlane:
         )
         self._on_change(None)
 
-    def status_message(self) -> dict[str, Any]:
-        """Build the status body (diagnostics, tests)."""
-        with self._gate.lock:
-            return self._status_locked()
-
     def close(self) -> list[object]:
         """Stop for good: refuse every frame, publish the final `stopped` status and `offline`.
 
@@ -392,78 +335,4 @@ class ControlPlane:
             if running:  # stopping pauses everything: nothing is left as current
                 for hook in list(self._pause_hooks):
                     hook(running)
-            self._closing = True
-            self._changed = _now()
-            self._reason = "stopped"
-            final = self._publish_locked(
-                control_topic(self.base_topic, "status"),
-                status_json(self._status_locked(stopped=True)),
-                qos=1,
-                retain=True,
-            )
-            offline = self._publish_locked(
-                availability_topic(self.base_topic),
-                availability_payload(self.host, online=False),
-                qos=1,
-                retain=True,
-            )
-        return [final, offline]
-
-    # -- under the gate's lock -----------------------------------------------------------------
-
-    def _status_locked(self, *, stopped: bool = False) -> dict[str, Any]:
-        return build_status(
-            host=self.host,
-            snapshot=self._gate.current(),
-            sources=self.sources,
-            statuses=self._statuses,
-            stats=self._stats(),
-            changed=self._changed,
-            reason=self._reason,
-            stopped=stopped,
-            store_error=self._store_error,
-        )
-
-    def _publish_status_locked(self) -> object:
-        if self._closing:
-            return None
-        return self._publish_locked(
-            control_topic(self.base_topic, "status"),
-            status_json(self._status_locked()),
-            qos=1,
-            retain=True,
-        )
-
-    def _publish_discovery_locked(self) -> None:
-        spec = self._discovery
-        if spec is None:
-            return
-        configs = build_discovery(
-            spec,
-            base_topic=self.base_topic,
-            sources=self.sources.values(),
-            classes=self.classes,
-            host=self.host,
-            event_types=self.event_types,
-        )
-        for topic, config in configs.items():
-            self._publish_locked(topic, status_json(config), qos=1, retain=True)
-        for topic in spec.topics(sorted(self._retired))[1:]:
-            self._publish_locked(topic, "", qos=1, retain=True)
-
-    def retire_sources(self, source_ids: Iterable[int]) -> None:
-        """Clear the discovered devices of sources this host had before and has no more.
-
-        A camera dropped from the worker's configuration would otherwise leave its device,
-        with entities nothing updates, in Home Assistant for good.
-        """
-        with self._gate.lock:
-            self._retired = set(source_ids) - set(self.sources)
-
-    def _publish_locked(
-        self, topic: str, payload: str, *, qos: int, retain: bool = False
-    ) -> object:
-        """Hand a message over, or drop it while offline: never queued to arrive stale."""
-        if not self._transport.connected:
-            return None
-        return self._transport.publish(topic, payload, qos=qos, retain=retain)
+            return self._sign_off_locked()
