@@ -16,21 +16,14 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 python3-venv ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+# The CA bundle secret (scripts/image passes the host's) is mounted for these steps only and
+# never stored in a layer; docker/install-venv.sh says what is installed and why. The pinned
+# packages first, so that layer stays cached while the sources change.
+COPY requirements/pipeline-light.txt requirements/image.txt /src/requirements/
+COPY docker/install-venv.sh /src/docker/
+RUN --mount=type=secret,id=cabundle sh /src/docker/install-venv.sh /src /opt/nvr deps
 COPY . /src
-# A CA bundle passed as a build secret (scripts/image does, from the host) is what pip trusts
-# where TLS is intercepted; it is mounted for this step only and never stored in a layer. An
-# ordinary machine builds without it. Everything is pinned and installed with --no-deps: the
-# light profile's pipeline packages (with the person model, without its declared TensorFlow:
-# OpenCV runs the graph) and what they import at runtime (requirements/image.txt says why).
-RUN --mount=type=secret,id=cabundle \
-    set -eu; \
-    if [ -s /run/secrets/cabundle ]; then export PIP_CERT=/run/secrets/cabundle; fi; \
-    python3 -m venv /opt/nvr; \
-    pip="/opt/nvr/bin/python -m pip --disable-pip-version-check --no-cache-dir -q"; \
-    $pip install --no-deps -r /src/requirements/pipeline-light.txt -r /src/requirements/image.txt; \
-    $pip install --no-deps /src; \
-    $pip uninstall -y pip; \
-    /opt/nvr/bin/nvr-inference --help >/dev/null
+RUN --mount=type=secret,id=cabundle sh /src/docker/install-venv.sh /src /opt/nvr package
 
 # -- the image: Debian's python3 and the venv, nothing else --------------------------------------
 FROM ${BUILD_FROM}
