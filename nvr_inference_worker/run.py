@@ -28,13 +28,13 @@ from typing import Any, NoReturn
 import urllib.error
 import urllib.request
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs installed
 
 SUPERVISOR_URL_ENV = "NVR_SUPERVISOR_URL"
 """Where the Supervisor's API is (tests point it at a stand-in on 127.0.0.1)."""
 DATA = Path(os.environ.get("NVR_APP_DATA", "/data"))
 CONFIG = Path(os.environ.get("NVR_APP_CONFIG", "/config"))
-GENERATED = Path(os.environ.get("NVR_APP_RUNTIME", "/tmp/nvr-app")) / "worker.yaml"  # noqa: S108
+GENERATED = Path(os.environ.get("NVR_APP_RUNTIME", "/tmp/nvr-app")) / "worker.yaml"
 WORKER_NAME = "app"
 """The worker's default name (discovery node `nvr_worker_app`); worker.yaml may set another."""
 EXIT_OPTIONS = 2
@@ -86,7 +86,7 @@ def mqtt_service(env: dict[str, str]) -> dict[str, Any]:
         f"{base}/services/mqtt", headers={"Authorization": f"Bearer {token}"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - our URL
+        with urllib.request.urlopen(request, timeout=15) as response:
             body = json.load(response)
     except urllib.error.HTTPError as err:
         raise AppError(
@@ -106,7 +106,7 @@ def mqtt_service(env: dict[str, str]) -> dict[str, Any]:
 
 
 def read_user_config(path: Path) -> dict[str, Any]:
-    """The optional worker.yaml in the app's config folder (the worker checks its keys)."""
+    """Read the optional worker.yaml in the app's config folder (the worker checks its keys)."""
     if not path.is_file():
         return {}
     try:
@@ -121,11 +121,9 @@ def read_user_config(path: Path) -> dict[str, Any]:
 
 
 def _sources(cameras: list[dict[str, str]], user: dict[str, Any]) -> list[dict[str, Any]]:
-    """The cameras as the worker's sources, each with its worker.yaml entry's extras."""
+    """Return the cameras as the worker's sources, each with its worker.yaml entry's extras."""
     written = user.get("sources") or []
-    by_name = {
-        str(s["name"]).strip(): s for s in written if isinstance(s, dict) and s.get("name")
-    }
+    by_name = {str(s["name"]).strip(): s for s in written if isinstance(s, dict) and s.get("name")}
     sources = []
     for camera in cameras:
         name = camera["name"].strip()
@@ -144,7 +142,9 @@ def worker_config(
         config["mqtt_host"] = str(broker["host"])
         port = broker.get("port") or (8883 if broker.get("ssl") else 1883)
         if not str(port).isdigit():
-            raise AppError(f"the Supervisor's MQTT service gave a bad port {port!r}", EXIT_SUPERVISOR)
+            raise AppError(
+                f"the Supervisor's MQTT service gave a bad port {port!r}", EXIT_SUPERVISOR
+            )
         config["mqtt_port"] = int(port)
         config["tls"] = bool(broker.get("ssl"))
         if broker.get("username"):
@@ -204,7 +204,7 @@ def main() -> None:
         fail(err)
     sys.stderr.write(f"nvr-inference app: {line}\n")
     sys.stderr.flush()
-    os.execvpe(command[0], command, {**env, **secrets})  # noqa: S606 - the worker, by design
+    os.execvpe(command[0], command, {**env, **secrets})
 
 
 if __name__ == "__main__":

@@ -134,9 +134,17 @@ def test_the_app_runs_the_cameras_of_its_options_on_the_supervisors_broker(
     camera_port = free_port()
     with (
         authenticated_broker() as (broker, secured),
-        supervisor({"host": "127.0.0.1", "port": secured, "ssl": False, "protocol": "3.1.1",
-                    "username": MQTT_USER, "password": MQTT_PASSWORD,
-                    "addon": "core_mosquitto"}) as (url, seen),
+        supervisor(
+            {
+                "host": "127.0.0.1",
+                "port": secured,
+                "ssl": False,
+                "protocol": "3.1.1",
+                "username": MQTT_USER,
+                "password": MQTT_PASSWORD,
+                "addon": "core_mosquitto",
+            }
+        ) as (url, seen),
         rtsp_camera(camera_port),
     ):
         sub = Subscriber(broker, ["#"])
@@ -163,7 +171,9 @@ def test_the_app_runs_the_cameras_of_its_options_on_the_supervisors_broker(
             assert names == {"Porch", "Door"}
             after = last_seq(sub)
             command(sub, "nvr", '{"command": "pause", "source_id": 1}')
-            sub.wait_for(status_of("nvr", lambda s: s["sources"]["1"]["paused_by_source"]), 30, after)
+            sub.wait_for(
+                status_of("nvr", lambda s: s["sources"]["1"]["paused_by_source"]), 30, after
+            )
             after = last_seq(sub)
             code, _ = app.stop(30)
             assert code == 0
@@ -201,8 +211,10 @@ def test_bad_options_exit_non_zero_with_one_clear_line(
 ) -> None:
     with supervisor({"host": "127.0.0.1", "port": free_port()}) as (url, _seen):
         command = container_args(
-            app_image, name=f"nvr-test-bad-{tmp_path.name[-20:]}",
-            volumes=_app_folders(tmp_path, options), env=_env(url),
+            app_image,
+            name=f"nvr-test-bad-{tmp_path.name[-20:]}",
+            volumes=_app_folders(tmp_path, options),
+            env=_env(url),
         )
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     lines = [text for text in done.stderr.splitlines() if text.strip()]
@@ -219,8 +231,10 @@ def test_no_broker_from_the_supervisor_is_one_line_too(app_image: str, tmp_path:
     options = {"cameras": [{"name": "A", "url": "rtsp://x/1"}]}
     with supervisor(None) as (url, _seen):
         command = container_args(
-            app_image, name=f"nvr-test-nobroker-{tmp_path.name[-12:]}",
-            volumes=_app_folders(tmp_path, options), env=_env(url),
+            app_image,
+            name=f"nvr-test-nobroker-{tmp_path.name[-12:]}",
+            volumes=_app_folders(tmp_path, options),
+            env=_env(url),
         )
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 3, done.stderr

@@ -145,7 +145,9 @@ def test_sigterm_says_stopped_and_offline_and_a_restart_keeps_the_pause_from_dat
     # A new container on the same /data: source 1 stays paused, source 0 runs.
     after = last_seq(subscriber)
     _worker(run_container, worker_image, broker, sample_video, data)
-    restored = subscriber.wait_for(status_of("nvr", lambda s: s["reason"] == "restored"), 120, after)
+    restored = subscriber.wait_for(
+        status_of("nvr", lambda s: s["reason"] == "restored"), 120, after
+    )
     assert restored.json()["sources"]["1"]["paused_by_source"] is True
     subscriber.wait_for(detection_of("nvr", 0), 60, after)
     subscriber.wait_for(detection_of("nvr", 0), 60, last_seq(subscriber))

@@ -21,7 +21,7 @@ ESTABLISHED = "01"
 
 
 def worker_pids(proc: Path = PROC) -> Iterator[int]:
-    """The processes running `nvr-inference worker` (the console script or the module)."""
+    """Yield the processes running `nvr-inference worker` (the console script or the module)."""
     for entry in proc.iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -36,7 +36,7 @@ def worker_pids(proc: Path = PROC) -> Iterator[int]:
 
 
 def socket_inodes(pid: int, proc: Path = PROC) -> set[str]:
-    """The inodes of the sockets a process has open."""
+    """Return the inodes of the sockets a process has open."""
     inodes = set()
     for fd in (proc / str(pid) / "fd").iterdir():
         try:
@@ -49,7 +49,7 @@ def socket_inodes(pid: int, proc: Path = PROC) -> set[str]:
 
 
 def established_inodes(pid: int, proc: Path = PROC) -> set[str]:
-    """The inodes of the established TCP sockets in the process's network namespace."""
+    """Return the inodes of the established TCP sockets in the process's network namespace."""
     inodes = set()
     for table in ("tcp", "tcp6"):
         try:
