@@ -105,3 +105,35 @@ def test_the_generated_yaml_is_private(tmp_path: Path) -> None:
     )
     assert target.stat().st_mode & 0o777 == 0o600
     assert target.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_app_follows_the_supervisors_rules_and_installs_its_own_version() -> None:
+    """No `image:` (the Supervisor builds the Dockerfile), both arches, the broker by service.
+
+    The Dockerfile installs the release tagged v<version>: config.yaml's version, which is the
+    package's own.
+    """
+    import re
+
+    import yaml
+
+    folder = ROOT / "nvr_inference_worker"
+    config = yaml.safe_load((folder / "config.yaml").read_text())
+    assert "image" not in config
+    assert config["arch"] == ["amd64", "aarch64"]
+    assert config["services"] == ["mqtt:need"]
+    assert config["map"] == ["addon_config:rw"]
+    assert config["video"] is True
+    assert set(config["options"]) <= set(config["schema"])
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'\nversion = "{config["version"]}"\n' in pyproject
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert f"ARG NVR_VERSION={config['version']}\n" in dockerfile
+    assert re.search(r"^FROM \$\{BUILD_FROM\} AS build$", dockerfile, re.MULTILINE)
+    assert "ARG BUILD_FROM=debian:bookworm-slim\n" in dockerfile
+    repository = yaml.safe_load((ROOT / "repository.yaml").read_text())
+    assert set(repository) == {"name", "url", "maintainer"}
+    for name in ("DOCS.md", "icon.png", "logo.png", "translations/en.yaml", "run.py"):
+        assert (folder / name).is_file(), name
+    labels = yaml.safe_load((folder / "translations" / "en.yaml").read_text())["configuration"]
+    assert set(labels) == set(config["schema"])
