@@ -34,9 +34,11 @@ from typing import Any
 import cv2
 
 from benchmarks.harness import NullTransport, machine_info
-from custom_components.nvr_inference.engine.detect.registry import build_builtin, parse_detector
-from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
+from custom_components.nvr_inference.engine.detect.registry import build_builtin
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.samples.person_scene import (
     PERSON_FRAMES,
     PERSON_PHOTO,
@@ -47,9 +49,8 @@ from custom_components.nvr_inference.engine.samples.person_scene import (
     write_person_video,
 )
 from custom_components.nvr_inference.engine.samples.photos import photo_path
-from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.runner import Engine
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, render_frame
+from custom_components.nvr_inference.engine.video.runner import Engine
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 HD = (1280, 720)

@@ -66,7 +66,7 @@ from .const import (
     SOURCE_NAME,
     SOURCE_REFERENCE,
 )
-from .engine.detect.registry import ROBOFLOW_PREFIX, parse_detector
+from .engine.detect.spec import ROBOFLOW_PREFIX, parse_detector
 from .engine.errors import (
     DetectorError,
     FullProfileRequiredError,

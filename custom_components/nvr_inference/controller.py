@@ -49,7 +49,7 @@ from .const import (
     LOGGER,
 )
 from .engine.contract.control import STATUS_INTERVAL, ControlPlane
-from .engine.detect.registry import DetectorSpec, parse_detector
+from .engine.detect.spec import DetectorSpec, parse_detector
 from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec, discovery_topic, node_id
 from .engine.objects.events import EventRecord
 from .engine.fence.gate import PauseGate

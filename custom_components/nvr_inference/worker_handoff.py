@@ -30,7 +30,7 @@ from .controller import (
     tracking_from_options,
     zones_from_options,
 )
-from .engine.detect.registry import DetectorSpec
+from .engine.detect.spec import DetectorSpec
 from .engine.video.hosting import HostingReport, hosting_report
 from .engine.worker.service import MqttSettings, WorkerSettings
 from .engine.worker.yaml_export import worker_commands, worker_yaml

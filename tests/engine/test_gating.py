@@ -8,21 +8,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.worker.cli import ConfigError, build_parser, resolve_config
-from custom_components.nvr_inference.engine.detect.registry import (
-    build_builtin,
-    parse_detector,
-)
-from custom_components.nvr_inference.engine.errors import DetectorError
+from custom_components.nvr_inference.engine.contract.messages import Detection
 from custom_components.nvr_inference.engine.detect.gating import (
     ChangeDetector,
     GatingOptions,
     MotionGatedDetector,
     region_to_run,
 )
-from custom_components.nvr_inference.engine.contract.messages import Detection
+from custom_components.nvr_inference.engine.detect.registry import build_builtin
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
+from custom_components.nvr_inference.engine.errors import DetectorError
 from custom_components.nvr_inference.engine.samples.person_scene import PERSON_FRAMES, person_at
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, objects_at
+from custom_components.nvr_inference.engine.worker.cli import (
+    ConfigError,
+    build_parser,
+    resolve_config,
+)
 
 from .ground_truth import centre_inside, iou, run_on_video, score
 

@@ -18,7 +18,7 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from custom_components.nvr_inference.engine.worker.cli import main
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.samples.person_scene import (
     PERSON_FRAMES,
     PERSON_PHOTO,

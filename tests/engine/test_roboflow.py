@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     InvalidApiKeyError,
     ModelNotFoundError,

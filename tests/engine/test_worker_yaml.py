@@ -9,7 +9,7 @@ import pytest
 
 from custom_components.nvr_inference.engine.video import hosting
 from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings
 from custom_components.nvr_inference.engine.worker.yaml_export import (

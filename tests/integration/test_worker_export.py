@@ -32,7 +32,7 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
 )
 from custom_components.nvr_inference.engine.worker.cli import build_parser, resolve_config
-from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
+from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.worker.service import MqttSettings, WorkerSettings

@@ -32,9 +32,9 @@ import time
 import cv2
 import numpy as np
 
-from .registry import Detector
 from ..contract.messages import Detection
 from ..video.sources import Frame
+from .spec import Detector
 
 Box = tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels, x2/y2 exclusive
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..detect.registry import DetectorSpec, build_builtin
+from ..detect.spec import DetectorSpec
+from ..detect.registry import build_builtin
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
 from ..detect.local_model import check_local_model
 from .pipeline import full_profile_available, inference_pipeline_class

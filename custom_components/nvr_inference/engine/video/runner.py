@@ -34,7 +34,8 @@ import threading
 import time
 from typing import Any
 
-from ..detect.registry import Detector, DetectorSpec, build_builtin
+from ..detect.spec import Detector, DetectorSpec
+from ..detect.registry import build_builtin
 from ..errors import EngineError
 from ..fence.gate import GateSnapshot, PauseGate
 from ..contract.messages import Detection, DetectionMessage

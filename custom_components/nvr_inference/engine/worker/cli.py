@@ -33,7 +33,7 @@ import threading
 from types import FrameType
 from typing import Any, NoReturn
 
-from ..detect.registry import DetectorSpec, parse_detector
+from ..detect.spec import DetectorSpec, parse_detector
 from ..errors import EngineError
 from ..video.sources import SourceConfig, redact_text
 from ..objects.tracking import TrackingError, TrackingOptions

@@ -34,7 +34,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..contract.control import STATUS_INTERVAL, ControlPlane
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..contract.discovery import DiscoverySpec, node_id
 from ..errors import EngineError
 from ..contract.host import HostInfo, HostKind, StartCheck, availability_payload

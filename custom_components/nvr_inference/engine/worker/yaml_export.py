@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .cli import API_KEY_ENV, PASSWORD_ENV
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..video.sources import SourceConfig
 from .service import WorkerSettings
 from ..objects.zones import SourceZones
