@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from custom_components.nvr_inference.engine.detect.gating import MotionGatedDetector
+from custom_components.nvr_inference.engine.detect.objects import ObjectsDetector, windows
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.samples.objects_scene import (
     CUTOUTS,
@@ -94,3 +95,39 @@ def test_objects_finds_each_class_on_the_scene(objects_video: Path, gated: bool)
         if d["class"] not in {t.class_name for t in objects_at(index)}
     ]
     assert strays == []
+
+
+def test_a_wide_frame_is_seen_through_4_3_windows() -> None:
+    assert windows(640, 480) == [(0, 0, 640, 480)]
+    assert windows(1280, 720) == [(0, 0, 960, 720), (320, 0, 1280, 720)]
+    assert windows(720, 1280) == [(0, 0, 720, 960), (0, 320, 720, 1280)]
+    for width, height in ((1920, 1080), (3840, 1080)):
+        covered = windows(width, height)
+        assert covered[0][0] == 0 and covered[-1][2] == width
+        for (x1, _y1, x2, _y2), (next_x1, *_rest) in itertools.pairwise(covered):
+            assert x2 - next_x1 >= (x2 - x1) / 2  # overlapping by at least half a window
+
+
+def test_objects_finds_each_class_at_720p(photo_dir: Path) -> None:
+    """At 16:9 the whole frame squeezed to 300x300 found no motorcycle; the windows find all.
+
+    Every fifth frame of the scene at 1280x720, the detector alone (ungated), one box per
+    object: measured 137 of 137 at IoU >= 0.5, nothing else.
+    """
+    size = (1280, 720)
+    detector = ObjectsDetector(frozenset(ASKED))
+    cutouts = load_cutouts(photo_dir, size)
+    hits: dict[str, int] = dict.fromkeys(SCENE_CLASSES, 0)
+    truths = dict(hits)
+    for index in range(20, 190, 5):
+        found = [d.as_dict() for d in detector(render_objects_frame(index, cutouts, size))]
+        for truth in objects_at(index, size):
+            truths[truth.class_name] += 1
+            match = next(
+                (d for d in found if d["class"] == truth.class_name and iou(d, truth) >= 0.5), None
+            )
+            if match is not None:
+                hits[truth.class_name] += 1
+                found.remove(match)
+        assert found == [], index
+    assert all(hits[name] >= 0.9 * truths[name] for name in SCENE_CLASSES), (hits, truths)
