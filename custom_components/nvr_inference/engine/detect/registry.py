@@ -2,8 +2,9 @@
 
 As in Frigate's `detectors/plugins/`, each built-in is one module of this package with a
 `create(spec) -> Detector` factory, registered by name in `spec.BUILTINS`. The module is
-imported by name only when its detector is built, so parsing a configuration never loads
-OpenCV's DNN, a model file or the TFLite runtime, and no module here imports another detector.
+imported by name only when its detector is built, so importing this module (Home Assistant's
+config flow does, where the pipeline packages may be missing) never loads OpenCV, a model file
+or the TFLite runtime, and no module here imports another detector.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import importlib
 from typing import cast
 
 from ..errors import DetectorError
-from .gating import GatingOptions, MotionGatedDetector
 from .spec import BUILTINS, Detector, DetectorSpec
 
 Factory = Callable[[DetectorSpec], Detector]
@@ -37,6 +37,10 @@ def build_builtin(spec: DetectorSpec) -> Detector:
     detector = factory(spec.name)(spec)
     if not spec.gated:
         return detector
+    # OpenCV only when a detector is built: Home Assistant's config flow imports this module
+    # where the pipeline packages may be missing (and says so instead of failing).
+    from .gating import GatingOptions, MotionGatedDetector  # noqa: PLC0415
+
     return MotionGatedDetector(
         detector, GatingOptions(full_frame_interval=spec.full_frame_interval)
     )
