@@ -111,6 +111,11 @@ def _verified(data: bytes, expected: str, origin: str) -> bytes:
     return data
 
 
+def _holds_the_model(path: Path) -> bool:
+    """Return True when `path` is the verified model (a damaged copy is fetched again)."""
+    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == COCO_MODEL_SHA256
+
+
 def _write(folder: Path, files: Mapping[str, bytes]) -> None:
     """Write each file into `folder` atomically (a partial file never has the final name)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,13 +167,8 @@ def fetch_coco_model(folder: Path | None = None, source: Path | None = None) -> 
     """
     target_dir = folder or model_dir()
     existing = target_dir / COCO_MODEL
-    if source is None and existing.is_file():
-        try:
-            _verified(existing.read_bytes(), COCO_MODEL_SHA256, str(existing))
-        except DetectorError:
-            pass  # fetched again below
-        else:
-            return existing
+    if source is None and _holds_the_model(existing):
+        return existing
     if source is not None:
         try:
             data = source.read_bytes()

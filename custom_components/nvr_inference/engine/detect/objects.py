@@ -13,7 +13,8 @@ thread per camera: a machine with several cameras spreads them over its cores, a
 gate (`gating.py`) keeps a still camera near zero.
 
 A 2018 model, about 22 COCO mAP: good enough for a default, not state of the art. Small or
-far objects are its weak spot (the frame is squeezed to 300x300, as the model was trained).
+far objects are its weak spot (the frame is squeezed to 300x300, as the model was trained);
+a frame wider than about 4:3 is therefore looked at through 4:3 windows (`windows`).
 """
 
 from __future__ import annotations
