@@ -55,7 +55,7 @@ from .const import (
     SOURCE_LOOP,
 )
 from .engine.contract.host import HostInfo, HostKind
-from .engine.detect.registry import parse_detector
+from .engine.detect.spec import parse_detector
 from .engine.errors import (
     DetectorError,
     FullProfileRequiredError,

@@ -48,7 +48,7 @@ from .engine.contract.control import STATUS_INTERVAL, ControlPlane
 from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec
 from .engine.contract.status import overall_state, source_state_word
 from .engine.contract.topics import availability_topic, control_topic
-from .engine.detect.registry import DetectorSpec, parse_detector
+from .engine.detect.spec import DetectorSpec, parse_detector
 from .engine.fence.gate import PauseGate
 from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord

@@ -46,7 +46,7 @@ from .const import (
     DEFAULT_MAX_FPS,
     SOURCE_ID,
 )
-from .engine.detect.registry import parse_detector
+from .engine.detect.spec import parse_detector
 from .engine.objects.tracking import TrackingError, TrackingOptions
 from .engine.objects.zones import (
     ZoneError,

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.video import hosting
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.config import resolve_config

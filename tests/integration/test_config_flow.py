@@ -35,7 +35,7 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
     PROBE_TIMEOUT,
 )
-from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
+from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..detect.local_model import check_local_model
-from ..detect.registry import DetectorSpec, build_builtin
+from ..detect.registry import build_builtin
+from ..detect.spec import DetectorSpec
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig

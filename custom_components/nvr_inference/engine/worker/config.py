@@ -15,7 +15,7 @@ from pathlib import Path
 import socket
 from typing import Any
 
-from ..detect.registry import DetectorSpec, parse_detector
+from ..detect.spec import DetectorSpec, parse_detector
 from ..objects.tracking import TrackingError, TrackingOptions
 from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line, validate_zones
 from ..video.sources import SourceConfig

@@ -30,7 +30,7 @@ from ..contract.control import ControlPlane
 from ..contract.discovery import DiscoverySpec
 from ..contract.ratelimit import RateLimitedLog
 from ..contract.topics import availability_topic, control_topic
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..errors import EngineError
 from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
 from ..fence.publisher import FencedPublisher

@@ -17,7 +17,7 @@ import socket
 from ..contract.control import STATUS_INTERVAL
 from ..contract.host import HostInfo, HostKind
 from ..contract.topics import node_id
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
 from ..video.sources import SourceConfig

@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..objects.zones import SourceZones
 from ..video.sources import SourceConfig
 from .grammar import API_KEY_ENV, PASSWORD_ENV
