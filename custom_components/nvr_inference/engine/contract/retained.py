@@ -66,7 +66,7 @@ class RetainedScan:
         return topic.startswith(f"{self.base_topic}/") or bool(self._discovery.match(topic))
 
     def to_clear(self, me: HostInfo) -> list[str]:
-        """What `me` may clear: its discovery, and the base topic unless another host's now.
+        """Return what `me` may clear: its discovery, and the base topic unless another host's.
 
         After the documented move from the integration to the worker on the same base topic,
         removing the old entry must not clear what the worker retains there.
