@@ -241,6 +241,7 @@ class NvrController:
         self.bridge.close()
         if self._started:
             self.plane.close()  # the gate refuses every frame from here: the ack is the truth
+            await self.transport.async_flush()  # the final status and `offline` reach paho
         await self.hass.async_add_executor_job(self.engine.stop)
 
     async def _async_hass_stop(self, _event: Event) -> None:
@@ -359,6 +360,7 @@ class NvrController:
 
     @callback
     def _async_mqtt_connection(self, connected: bool) -> None:
+        self.transport.connection_changed(connected)
         if connected:
             self.plane.announce()
         self.feed.async_notify()

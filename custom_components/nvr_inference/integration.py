@@ -22,7 +22,7 @@ from .engine.errors import (
     InvalidApiKeyError,
     PipelineMissingError,
 )
-from .hass_mqtt import async_remove_discovery
+from .hass_mqtt import async_remove_or_retry, entry_host
 from .storage import HassPauseStore
 from .worker_handoff import (
     async_clear_pipeline_issue,
@@ -130,8 +130,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool
 async def async_remove_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
     """Remove the retained discovery config, the saved pause and the entry's repair issue."""
     async_clear_pipeline_issue(hass, entry.entry_id)
-    if mqtt.is_connected(hass):
-        await async_remove_discovery(hass, entry.data[CONF_BASE_TOPIC])
+    await async_remove_or_retry(
+        hass, entry.data[CONF_BASE_TOPIC], entry_host(entry.entry_id, entry.title)
+    )
     await HassPauseStore(hass, entry.entry_id).async_remove()
 
 

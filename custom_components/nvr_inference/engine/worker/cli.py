@@ -50,7 +50,8 @@ def _fail(code: int, message: str, redact: RedactSecrets | None = None) -> int:
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    from .mqtt import BrokerUnavailableError, remove_worker  # noqa: PLC0415 - paho: worker only
+    from .mqtt import BrokerUnavailableError  # noqa: PLC0415 - paho: worker only
+    from .removal import remove_worker  # noqa: PLC0415
 
     try:
         config = resolve_config(vars(args), os.environ)

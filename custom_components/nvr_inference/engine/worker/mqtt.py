@@ -3,13 +3,14 @@
 Everything here that talks to paho and is not the running worker itself: the client with its
 credentials, TLS and last will (`make_client`), one connect that waits for the broker's answer
 and says in one line why it failed (`connect_sync`), the bounded wait for a QoS 1 message
-while stopping, the start check's short-lived side client (`check_base_topic`), `--remove`
-(`remove_worker`), and the adapter the control plane and the fenced publisher hand messages
-to (`PahoTransport`). Side clients never take the worker's client id.
+while stopping, the start check's short-lived side client (`check_base_topic`), and the
+adapter the control plane and the fenced publisher hand messages to (`PahoTransport`).
+`--remove` is removal.py. Side clients never take the worker's client id.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 import logging
 import ssl
@@ -20,9 +21,9 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ..contract.discovery import DiscoverySpec
 from ..contract.host import StartCheck, availability_payload
 from ..contract.topics import availability_topic
+from ..contract.transport import MAX_BACKLOG
 from ..errors import EngineError
 from .settings import MqttSettings, WorkerSettings
 
@@ -129,40 +130,6 @@ def status_sources(status: Mapping[str, Any] | None) -> set[int]:
     return {int(sid) for sid in sources if str(sid).isdigit()}
 
 
-def remove_worker(settings: WorkerSettings) -> None:
-    """Clear this worker's retained discovery configs and mark it offline (`--remove`).
-
-    The hub's config, and one per source: the sources configured now, and those the worker's
-    last retained status names (a camera since dropped from the config has a device too).
-    """
-    check = check_base_topic(settings)
-    source_ids = {s.source_id for s in settings.sources} | status_sources(check.status)
-    spec = DiscoverySpec(settings.node, settings.name, True, settings.discovery_prefix)
-    client = make_client(settings, will=False, suffix="_remove")  # never takes the worker's
-    result: list[Any] = []
-    client.on_connect = lambda _c, _u, _f, reason, _p: result.append(reason)
-    connect_sync(client, settings.mqtt, lambda: result[0] if result else None)
-    client.loop_start()
-    try:
-        for topic in spec.topics(sorted(source_ids)):
-            wait_published(client.publish(topic, "", qos=1, retain=True), f"clearing {topic}")
-        wait_published(
-            client.publish(
-                availability_topic(settings.base_topic),
-                availability_payload(settings.host, online=False),
-                qos=1,
-                retain=True,
-            ),
-            "offline",
-        )
-        _LOGGER.info(
-            "Removed the discovery configs of %s and %d source(s)", settings.node, len(source_ids)
-        )
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
 def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIMEOUT) -> StartCheck:
     """Read what the broker retains on the base topic, up to a probe of our own.
 
@@ -197,17 +164,42 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
 
 
 class PahoTransport:
-    """The control plane's and publisher's way into paho: hand over, never wait.
+    """The control plane's and publisher's way into paho: hand over, never wait, bounded.
 
     `connected` follows paho's callbacks; it is changed under the gate's lock, so a message is
-    either handed over while connected or dropped (QoS 0 detections are never queued stale).
+    either handed over while connected or dropped (nothing is queued to arrive stale).
+
+    The backlog is what was handed to paho and not yet written to the socket: paho appends
+    to an unbounded queue, so a network thread starved of CPU would let it grow for seconds,
+    and every acknowledgement would wait behind it. QoS 0 messages are written in the order
+    handed over (their `MQTTMessageInfo` says when), so the handles are kept in order and the
+    written ones dropped from the front. A reconnect discards what paho had not written
+    (`_out_packet` is cleared), hence `connection_up` forgets the handles too. Called under
+    the gate's lock; the deque needs no lock of its own.
     """
 
     def __init__(self, client: Any) -> None:
         """Wrap a paho client."""
         self._client = client
         self.connected = False
+        self._unwritten: deque[Any] = deque()
+
+    def connection_up(self) -> None:
+        """Mark the client (re)connected: nothing from before waits any more (gate's lock)."""
+        self._unwritten.clear()
+        self.connected = True
+
+    @property
+    def backlogged(self) -> bool:
+        """Return True while more than `MAX_BACKLOG` messages wait to be written."""
+        unwritten = self._unwritten
+        while unwritten and unwritten[0].is_published():
+            unwritten.popleft()
+        return len(unwritten) > MAX_BACKLOG
 
     def publish(self, topic: str, payload: str | bytes, *, qos: int, retain: bool) -> object:
         """Hand one message to paho (its network thread sends it)."""
-        return self._client.publish(topic, payload, qos=qos, retain=retain)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if qos == 0 and info.rc == paho.MQTT_ERR_SUCCESS:
+            self._unwritten.append(info)
+        return info

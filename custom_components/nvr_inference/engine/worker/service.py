@@ -246,7 +246,7 @@ class Worker:
         except (OSError, AttributeError) as err:
             _LOGGER.debug("Cannot set TCP_NODELAY: %s", err)
         with self.gate.lock:
-            self.transport.connected = True
+            self.transport.connection_up()
         _rc, mid = client.subscribe(
             [
                 (control_topic(self.base, "commands"), 1),
