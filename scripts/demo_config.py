@@ -170,8 +170,8 @@ def _add_nvr_files(demo_dir: Path, config: Path) -> None:
             PERSON_PHOTO,
             write_person_video,
         )
-        from custom_components.nvr_inference.engine.samples.photos import (
-            photo_path,  # noqa: PLC0415
+        from custom_components.nvr_inference.engine.samples.photos import (  # noqa: PLC0415
+            photo_path,
         )
 
         try:
