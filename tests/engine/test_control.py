@@ -352,7 +352,7 @@ def _holding_publisher() -> tuple[ControlPlane, PauseGate, Wire, FencedPublisher
 
 def test_a_pause_handled_after_the_final_stopped_publishes_nothing() -> None:
     """A command that was already on its way when the host stopped changes nothing on the wire."""
-    plane, gate, wire, _publisher = _holding_publisher()
+    plane, _gate, wire, _publisher = _holding_publisher()
     plane.set_paused(True, 1, "command")  # source 1 paused before the stop: 0 still holds
     plane.close()
     count = len(wire.sent)
@@ -366,7 +366,7 @@ def test_a_pause_handled_after_the_final_stopped_publishes_nothing() -> None:
 
 
 def test_a_full_backlog_drops_detections_never_clears_events_or_the_status() -> None:
-    plane, gate, wire, publisher = _holding_publisher()
+    plane, _gate, wire, publisher = _holding_publisher()
     wire.backlogged = True
     moment = datetime(2026, 12, 2, 10, 0, 1, tzinfo=UTC)
     busy = DetectionMessage(
