@@ -81,7 +81,7 @@ NEW_ENTRY_HOST: Final = HostInfo("ha:new-entry", HostKind.INTEGRATION, "new entr
 """Who a new entry would be: any live host already on the base topic is another one."""
 
 INSTALL_HINT: Final = (
-    "Install the pipeline packages into Home Assistant's Python (README, 'Embedded mode') "
+    "Install the pipeline packages into Home Assistant's Python (docs/embedded.md) "
     "or run the standalone worker: nvr-inference worker"
 )
 

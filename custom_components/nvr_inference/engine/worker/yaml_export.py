@@ -9,7 +9,7 @@ settings. It imports the settings and the grammar only: never the command line o
 Secrets never go in the file (the worker refuses a config file that holds one): no MQTT
 password, no Roboflow API key, and a camera URL's password is replaced by `PASSWORD`. The
 comments at the top say where each goes. The install commands that go with the file live here
-too, next to the extras they name (`[light]`, `[full]`), and match the README's.
+too, next to the extras they name (`[light]`, `[full]`), and match docs/worker.md's.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def worker_yaml(settings: WorkerSettings, *, origin: str | None = None) -> str:
 
 
 def worker_commands(repository: str, spec: DetectorSpec | None = None) -> str:
-    """Return the shell commands that install and start the worker (the README's, in short).
+    """Return the shell commands that install and start the worker (docs/worker.md's, in short).
 
     `spec`: the detector the worker will run; it picks the extra (`[full]` for Roboflow
     models and local model folders, else `[light]`) and whether the person model is needed.
