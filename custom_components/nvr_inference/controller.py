@@ -2,7 +2,7 @@
 
 The MQTT contract (commands, the acknowledgement, status, availability, discovery) is the
 engine's `ControlPlane`, shared with the worker; this class adapts Home Assistant to it: its
-MQTT client (`HassTransport`), a `Store` for the pause (`HassPauseStore`), subscriptions,
+MQTT client (`HassTransport`), a synced file for the pause (`HassPauseStore`), subscriptions,
 timers, repairs, and telling the entities when something they show has changed (through its
 `EntityFeed`, `feed.py`, which also keeps the pictures and events they show).
 
@@ -256,7 +256,10 @@ class NvrController:
         if error is None and saved is None:
             saved = pause_from_restore_cache(self.hass, self.unique_prefix, self.sources)
             if saved is not None:
-                await self.store.async_save(saved)  # migrated: the store is the memory now
+                try:
+                    await self.store.async_save(saved)  # migrated: the store is the memory now
+                except OSError as err:
+                    error = f"Cannot save the pause ({self.store.path}): {err.strerror or err}"
         self.plane.restore(saved, error=error)
         self._async_sync_store_issue()
 
