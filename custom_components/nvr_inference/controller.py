@@ -40,6 +40,7 @@ from .const import (
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     DOMAIN,
     LOGGER,
@@ -171,7 +172,7 @@ class NvrController:
                 device_name=f"{name} detections",
                 include_control=False,  # the pause switches and sensors are native entities
             )
-            if options.get(CONF_DISCOVERY, True)
+            if options.get(CONF_DISCOVERY, DEFAULT_DISCOVERY)
             else None,
             on_change=self._async_plane_changed,
             logger=LOGGER,
