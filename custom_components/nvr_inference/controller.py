@@ -302,6 +302,11 @@ class NvrController:
         return self.feed.async_add_listener(listener, source_id)
 
     @callback
+    def async_add_refresh_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` every `STATUS_INTERVAL` (the values written only then)."""
+        return self.feed.async_add_refresh_listener(listener)
+
+    @callback
     def async_add_event_listener(
         self, source_id: int, listener: Callable[[EventRecord], None]
     ) -> Callable[[], None]:
@@ -346,6 +351,7 @@ class NvrController:
     def _async_refresh(self, _now: datetime) -> None:
         self.plane.publish_status()
         self.feed.async_notify()
+        self.feed.async_refresh()
 
     def overall_state(self) -> str:
         """Return the hub's one-word state."""

@@ -276,7 +276,7 @@ async def test_a_broken_source_does_not_stop_the_others(
     gate_state = hass.states.get("sensor.gate_state")
     assert gate_state.state == "error"
     assert "Cannot connect" in gate_state.attributes["error"]
-    assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
+    assert hass.states.get("image.gate_snapshot").state == "unavailable"
     assert hass.states.get("sensor.cam_0_state").state == "running"
     assert "hunter2" not in (controller.status_of(1).error or "")
     assert await hass.config_entries.async_unload(entry.entry_id)
