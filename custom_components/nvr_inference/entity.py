@@ -14,12 +14,25 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.core import callback
+from homeassistant.helpers import area_registry as ar
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from .const import DOMAIN
 from .controller import NvrController
 from .engine.contract.discovery import node_id
+
+
+def _area_named(controller: NvrController, name: str) -> str | None:
+    """Return the existing area a camera is named after ("Porch"), or None.
+
+    Home Assistant's Overview groups devices by area, so a camera named after a room belongs
+    there. Only an area that exists already is suggested: a suggested area is created when
+    missing, and names like "Cam 0" or "Gate" must not turn into areas. It applies when the
+    device is first created; a person's later choice of area is never overwritten.
+    """
+    area = ar.async_get(controller.hass).async_get_area_by_name(name)
+    return area.name if area is not None else None
 
 
 class NvrEntity(Entity):
@@ -51,6 +64,8 @@ class NvrEntity(Entity):
                 model=f"{source.kind.value} source {source_id}",
                 via_device=hub,
             )
+            if area := _area_named(controller, source.display_name):
+                self._attr_device_info["suggested_area"] = area
 
     @property
     def available(self) -> bool:

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import (
+    area_registry as ar,
     device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
@@ -426,4 +427,25 @@ async def test_a_removed_source_leaves_no_device(
     await hass.async_block_till_done()
     assert devices.async_get(cam1.id) is None
     assert devices.async_get(cam0.id) is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_camera_named_after_an_area_is_placed_in_it(
+    hass: HomeAssistant, sample_video: Path, area_registry: ar.AreaRegistry
+) -> None:
+    """A camera "porch" goes to the Porch area; "Cam 1" names no area, and none is made."""
+    porch = area_registry.async_create("Porch")
+    entry = make_nvr_entry(hass, sample_video, sources=2)
+    data = dict(entry.data)
+    data[CONF_SOURCES] = [dict(data[CONF_SOURCES][0], name="porch"), data[CONF_SOURCES][1]]
+    hass.config_entries.async_update_entry(entry, data=data)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    devices = dr.async_get(hass)
+    cam0 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_0")})
+    cam1 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_1")})
+    assert cam0 is not None and cam0.area_id == porch.id
+    assert cam1 is not None and cam1.area_id is None
+    assert [a.name for a in area_registry.async_list_areas()] == ["Porch"]
     assert await hass.config_entries.async_unload(entry.entry_id)
