@@ -44,6 +44,7 @@ from .const import (
     CONF_SOURCES,
     DEFAULT_BASE_TOPIC,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     DETECTOR_LOCAL,
     DETECTOR_MOTION,
@@ -393,6 +394,6 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
                 CONF_MAX_FPS: DEFAULT_MAX_FPS,
                 CONF_CLASSES: [],
-                CONF_DISCOVERY: True,
+                CONF_DISCOVERY: DEFAULT_DISCOVERY,
             },
         )
