@@ -36,7 +36,13 @@ from ..errors import EngineError
 from ..video.sources import redact_text
 from .config import resolve_config
 from .grammar import ConfigError
-from .logs import RedactSecrets, configure_logging, protect_all_handlers
+from .logs import (
+    RedactSecrets,
+    configure_logging,
+    protect_all_handlers,
+    quiet_native_logs,
+    worker_secrets,
+)
 from .parser import EXIT_BROKER, EXIT_CONFIG, build_parser
 from .settings import WorkerSettings, describe_settings
 
@@ -52,17 +58,13 @@ def _fail(code: int, message: str, redact: RedactSecrets | None = None) -> int:
 def _run_worker(args: argparse.Namespace) -> int:
     from .mqtt import BrokerUnavailableError, remove_worker  # noqa: PLC0415 - paho: worker only
 
+    quiet_native_logs(os.environ)  # before anything imports cv2
     try:
         config = resolve_config(vars(args), os.environ)
     except (ConfigError, EngineError) as err:
         return _fail(EXIT_CONFIG, str(err))
     settings = config.settings
-    redact = configure_logging(config.log_level, [settings.mqtt.password, settings.api_key])
-    if config.log_level != "debug":
-        # OpenCV and FFmpeg write to stderr directly (not through logging, so not through the
-        # secret filter), and a failed probe would add lines to the one-line error.
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
+    redact = configure_logging(config.log_level, worker_secrets(settings))
     if not config.remove:
         return _serve(settings, redact)
     try:
