@@ -12,7 +12,8 @@ from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROB
 or `--api-key-file`. They are kept out of every log line and payload.
 
 Exit codes: 0 done (also after SIGTERM/SIGINT), 2 something to fix in the configuration (a
-source that cannot be read, an unknown detector, a missing pipeline, a bad flag), 3 the broker
+source that cannot be read, an unknown detector, a missing pipeline, a bad flag, a worker of
+the same name already running on this machine), 3 the broker
 cannot be reached or refused us. Each failure is one line on stderr, no traceback.
 
 This module only wires the pieces: the flags (`parser`), their meaning and validation
@@ -99,6 +100,7 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
         _LOGGER.debug("%s", line)
     worker = Worker(settings)
     try:
+        worker.claim()
         worker.check()
         protect_all_handlers(redact)  # the pipeline's packages are imported by now
         if stop.is_set():

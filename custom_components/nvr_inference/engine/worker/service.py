@@ -36,6 +36,7 @@ from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
 from ..fence.publisher import FencedPublisher
 from ..video.probe import check_setup
 from ..video.runner import SNAPSHOT_INTERVAL, Engine, RunnerOptions
+from .instance import InstanceLock
 from .mqtt import (
     START_CHECK_TIMEOUT,
     PahoTransport,
@@ -95,6 +96,7 @@ class Worker:
             self.engine, self.transport, self.base, snapshots=True
         )
         self.store = FilePauseStore(settings.pause_file)
+        self.instance_lock = InstanceLock(settings.pause_file, settings.name)
         self.plane = ControlPlane.for_engine(
             self.engine,
             host=settings.host,
@@ -119,6 +121,13 @@ class Worker:
         self._connection_log = RateLimitedLog(_LOGGER)
 
     # -- lifecycle --------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Take this name's lock on this machine, or raise `WorkerAlreadyRunningError`.
+
+        First of all: a second worker of the same name must not connect (same client id).
+        """
+        self.instance_lock.acquire()
 
     def check(self) -> None:
         """Probe before connecting: the pipeline, the detector, one frame of every source."""
@@ -200,6 +209,7 @@ class Worker:
         self.client.disconnect()
         if self._started:
             self.client.loop_stop()
+        self.instance_lock.release()
         _LOGGER.info("Stopped in %.2f s", time.monotonic() - started)
 
     def run(self, stop: threading.Event) -> None:
