@@ -98,7 +98,10 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
     _install_signal_handlers(stop)
     for line in describe_settings(settings):  # debug: a failed start stays one line
         _LOGGER.debug("%s", line)
-    worker = Worker(settings)
+    try:
+        worker = Worker(settings)  # builds the MQTT client: a bad TLS file fails here
+    except EngineError as err:
+        return _fail(EXIT_CONFIG, str(err), redact)
     try:
         worker.claim()
         worker.check()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV
+from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
 
 EXIT_CONFIG = 2
 """Exit code: something to fix in the configuration (a flag, the config file, a source)."""
@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="do not verify the broker's certificate (implies --tls)",
+    )
+    mqtt.add_argument(
+        "--tls-cert",
+        help="this worker's client certificate, PEM (mutual TLS; implies --tls)",
+    )
+    mqtt.add_argument(
+        "--tls-key",
+        help="the client certificate's private key, PEM, unencrypted (default: in --tls-cert)",
+    )
+    mqtt.add_argument(
+        "--tls-min-version",
+        choices=TLS_VERSIONS,
+        help="refuse brokers that offer only older TLS versions (default 1.2; implies --tls)",
     )
     mqtt.add_argument("--base-topic", help="topic prefix (default nvr)")
     mqtt.add_argument("--discovery-prefix", help="Home Assistant discovery (default homeassistant)")

@@ -41,6 +41,7 @@ from .mqtt import (
     START_CHECK_TIMEOUT,
     PahoTransport,
     check_base_topic,
+    close,
     connect_sync,
     make_client,
     status_sources,
@@ -206,9 +207,7 @@ class Worker:
         if self._started:  # paho's network thread confirms them; none without it
             wait_published(final, "the final status")
             wait_published(offline, "offline")
-        self.client.disconnect()
-        if self._started:
-            self.client.loop_stop()
+        close(self.client, threaded=self._started)
         self.instance_lock.release()
         _LOGGER.info("Stopped in %.2f s", time.monotonic() - started)
 

@@ -146,10 +146,14 @@ def worker_config(settings: WorkerSettings) -> tuple[dict[str, Any], list[str]]:
         config["mqtt_username"] = mqtt.username
     if mqtt.tls:
         config["tls"] = True
-        if mqtt.tls_ca:
-            config["tls_ca"] = mqtt.tls_ca
-        if mqtt.tls_insecure:
-            config["tls_insecure"] = True
+        tls = {
+            "tls_ca": mqtt.tls_ca,
+            "tls_insecure": mqtt.tls_insecure or None,
+            "tls_cert": mqtt.tls_cert,
+            "tls_key": mqtt.tls_key,
+            "tls_min_version": mqtt.tls_min_version,
+        }
+        config.update({key: value for key, value in tls.items() if value})
     config["base_topic"] = settings.base_topic
     config["discovery_prefix"] = settings.discovery_prefix
     spec = settings.detector
