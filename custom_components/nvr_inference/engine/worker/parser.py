@@ -175,8 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a deterministic sample video",
         description="Write a sample scene to PATH (10 fps, MJPG in AVI). `faces`: two drawn "
         "faces, a sliding box, an empty tail (130 frames). `person`: a person cut out of a "
-        "photograph walks into a still room, stands, and walks out (200 frames, still 90%% of "
-        "the time); the photo is scikit-image's astronaut.png, which scripts/setup extracts.",
+        "photograph walks into a still room, stands, and walks out (200 frames, still 90% of "
+        "the time); the photo is scikit-image's astronaut.png: found in scikit-image when it "
+        "is installed (pip install scikit-image), in $NVR_PHOTO_DIR, or given with --photo.",
     )
     sample.add_argument("path", help="output file (.avi)")
     sample.add_argument(
@@ -185,8 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--photo",
         default=None,
-        help="the person scene's photo (default: astronaut.png from scripts/setup's cache, "
-        "or from $NVR_PHOTO_DIR)",
+        help="the person scene's photo (default: astronaut.png from $NVR_PHOTO_DIR, the "
+        "repository's photo cache, or scikit-image)",
     )
     sample.add_argument(
         "--frames", type=int, default=None, help="number of frames (default: one loop)"
