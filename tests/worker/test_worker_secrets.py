@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.logs import RedactSecrets, worker_secrets
 from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
+
+from ..mqtt_helpers import free_port
+from .conftest import run_worker_once
 
 REOLINK_PASSWORD = "Reo@SECRET9"
 """Reolink-style: in the query string, percent-encoded there (`Reo%40SECRET9`)."""
@@ -47,3 +51,22 @@ def test_the_log_filter_knows_every_camera_secret_raw_and_decoded() -> None:
     for secret in ("SECRET", "other-pw", "dahua-pw", "Reo%40"):
         assert secret not in cleaned, cleaned
     assert "rtsp://***@cam/y" in cleaned
+
+
+def test_unreachable_cameras_at_debug_leave_no_password_on_stderr(
+    sample_video: Path, tmp_path: Path, socket_enabled: None
+) -> None:
+    """OpenCV printed the Reolink URL whole, password included, at DEBUG (its own stderr)."""
+    port = free_port()
+    done = run_worker_once(
+        "--mqtt-port", str(free_port()), "--name", "secrets", "--detector", "motion",
+        "--log-level", "debug", "--source", f"File={sample_video}",
+        "--source", f"Reo={reolink_url(port)}", "--source", f"Gate={at_url(port)}",
+        env={"XDG_STATE_HOME": str(tmp_path)},
+    )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output  # a camera down at start still stops it (issue 20)
+    assert "DEBUG" in output  # it did log at debug level
+    for secret in (REOLINK_PASSWORD, "Reo%40SECRET9", AT_PASSWORD, "SECRET"):
+        assert secret not in output, output
+    assert "user=***&password=***" in output  # the URL itself is shown, redacted
