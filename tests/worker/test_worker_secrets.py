@@ -54,7 +54,7 @@ def test_the_log_filter_knows_every_camera_secret_raw_and_decoded() -> None:
 
 
 def test_unreachable_cameras_at_debug_leave_no_password_on_stderr(
-    sample_video: Path, tmp_path: Path, socket_enabled: None
+    sample_video: Path, socket_enabled: None
 ) -> None:
     """OpenCV printed the Reolink URL whole, password included, at DEBUG (its own stderr)."""
     port = free_port()
@@ -62,7 +62,6 @@ def test_unreachable_cameras_at_debug_leave_no_password_on_stderr(
         "--mqtt-port", str(free_port()), "--name", "secrets", "--detector", "motion",
         "--log-level", "debug", "--source", f"File={sample_video}",
         "--source", f"Reo={reolink_url(port)}", "--source", f"Gate={at_url(port)}",
-        env={"XDG_STATE_HOME": str(tmp_path)},
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 2, output  # a camera down at start still stops it (issue 20)
