@@ -25,7 +25,7 @@ from ..conftest import Recorder
 
 STALL_FRAMES = 60
 BLOCK_AT = 5  # the frame (delivered count) the sink stops on
-BACKLOG = 4  # at most: the two the default options queue, the detector's, the source's readout
+BACKLOG = 4  # at most: the two a live source queues, the detector's, the source's readout
 
 
 def test_a_stalled_sink_drops_the_oldest_frames_and_comes_back_live(tmp_path: Path) -> None:

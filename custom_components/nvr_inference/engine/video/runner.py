@@ -54,15 +54,19 @@ class RunnerOptions:
     api_key: str | None = None
     # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
     decoding_buffer_size: int = 16
-    # Two frames between detection and dispatch: when dispatch (tracking, publishing) falls
-    # behind, the detector waits and the live source drops its oldest frames, instead of
-    # seconds of detected frames queueing here (a file source waits; it loses nothing).
-    predictions_queue_size: int = 2
+    # Frames between detection and dispatch; None: LIVE_PREDICTIONS_QUEUE for a live source
+    # (when dispatch falls behind, the detector waits and the source drops its oldest frames
+    # instead of seconds of detected frames queueing here), FILE_PREDICTIONS_QUEUE for a file
+    # (it loses nothing by waiting, and a deeper queue lets detection and dispatch overlap).
+    predictions_queue_size: int | None = None
     snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
     zones: Mapping[int, SourceZones] = field(default_factory=dict)
 
+
+LIVE_PREDICTIONS_QUEUE = 2
+FILE_PREDICTIONS_QUEUE = 64
 
 SNAPSHOT_INTERVAL = 2.0
 """Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
@@ -145,7 +149,7 @@ class SourceRunner:
             "status_update_handlers": handlers,
             "sink_mode": sink_mode,
             "decoding_buffer_size": self._options.decoding_buffer_size,
-            "predictions_queue_size": self._options.predictions_queue_size,
+            "predictions_queue_size": self._predictions_queue_size(),
         }
         if self.spec.is_roboflow:
             from ..detect.roboflow import init_roboflow_pipeline  # noqa: PLC0415
@@ -167,6 +171,14 @@ class SourceRunner:
         except BaseException:
             self.stop()  # the control thread, and whatever the pipeline did start
             raise
+
+    def _predictions_queue_size(self) -> int:
+        size = self._options.predictions_queue_size
+        if size is not None:
+            return size
+        if self.config.kind is SourceKind.FILE:
+            return FILE_PREDICTIONS_QUEUE
+        return LIVE_PREDICTIONS_QUEUE
 
     def stop(self) -> None:
         """Terminate the pipeline and join every thread it and we started."""
