@@ -61,7 +61,7 @@ class NvrEntity(Entity):
                 identifiers={(DOMAIN, f"{controller.entry_id}_{source_id}")},
                 name=source.display_name,
                 manufacturer="nvr_inference",
-                model=f"{source.kind.value} source {source_id}",
+                model=source.device_model,
                 via_device=hub,
             )
             if area := _area_named(controller, source.display_name):
