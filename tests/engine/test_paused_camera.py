@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.video import stream_control
+from custom_components.nvr_inference.engine.video import runner as runner_module, stream_control
 from custom_components.nvr_inference.engine.video.runner import CAPTURE_BACKLOG, RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
@@ -108,3 +108,36 @@ def test_the_capture_map_is_bounded_when_frames_are_never_dispatched(harness_fac
     h.pause()
     runner._on_pipeline_status(Update(5 * CAPTURE_BACKLOG))
     assert 5 * CAPTURE_BACKLOG not in runner._captured_at  # paused: never published, not kept
+
+
+def test_capture_stamps_are_utc_across_the_autumn_clock_change(
+    harness_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 02:30 on 25 October 2026 Berlin's clocks read the same twice: naive local is ambiguous.
+
+    The pipeline stamps its updates with naive local time; the second 02:30 (01:30 UTC) read as
+    local came out an hour early. The runner reads the UTC clock itself.
+    """
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        h = harness_factory([SourceConfig(0, "rtsp://127.0.0.1:9/cam")], detector="motion")
+        runner = h.engine.runners[0]
+        second_0230 = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+        monkeypatch.setattr(runner_module, "utc_now", lambda: second_0230)
+
+        class Update:
+            def __init__(self) -> None:
+                self.event_type = "FRAME_CAPTURED"
+                self.payload = {"frame_id": 1}
+                self.timestamp = datetime(2026, 10, 25, 2, 30)  # naive local, as streamvision
+
+        class Frame:
+            frame_id = 1
+            frame_timestamp = datetime(2026, 10, 25, 2, 29, 59)
+
+        runner._on_pipeline_status(Update())
+        assert runner._capture_time(Frame()) == second_0230
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
