@@ -20,8 +20,9 @@ import time
 from typing import Any
 
 from benchmarks.harness import NullTransport, machine_info
-from custom_components.nvr_inference.engine.detect.builtin import FaceDetector, MotionDetector
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.face import FaceDetector
+from custom_components.nvr_inference.engine.detect.motion import MotionDetector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.samples.sample_video import (

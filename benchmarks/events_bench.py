@@ -29,8 +29,9 @@ import numpy as np
 
 from benchmarks.harness import LOAD_FPS, LOAD_SIZE, percentile, write_results
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
-from custom_components.nvr_inference.engine.detect.builtin import MotionDetector
-from custom_components.nvr_inference.engine.detect.registry import build_builtin, parse_detector
+from custom_components.nvr_inference.engine.detect.motion import MotionDetector
+from custom_components.nvr_inference.engine.detect.registry import build_builtin
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.objects.events import EventEngine
 from custom_components.nvr_inference.engine.objects.snapshot import render_snapshot
 from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions

@@ -80,6 +80,7 @@ class NullTransport:
     def __init__(self, publish: Callable[[str, Any], object] | None = None) -> None:
         self._publish = publish
         self.connected = True
+        self.backlogged = False
 
     def publish(self, topic: str, payload: Any, *, qos: int, retain: bool) -> object:
         return self._publish(topic, payload) if self._publish else None

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from benchmarks.harness import percentile, write_results
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.pause_store import FilePauseStore, PauseState
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class

@@ -25,7 +25,7 @@ from benchmarks.harness import (
     raw_probe,
     write_results,
 )
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class

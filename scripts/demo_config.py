@@ -97,7 +97,7 @@ logger:
 
 
 def mosquitto_conf(mqtt_port: int) -> str:
-    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see README, 'Numbers')."""
+    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see docs/benchmarks.md)."""
     return (
         f"# Written by scripts/demo at every run.\n"
         f"listener {mqtt_port} 127.0.0.1\n"
@@ -170,7 +170,9 @@ def _add_nvr_files(demo_dir: Path, config: Path) -> None:
             PERSON_PHOTO,
             write_person_video,
         )
-        from custom_components.nvr_inference.engine.samples.photos import photo_path  # noqa: PLC0415
+        from custom_components.nvr_inference.engine.samples.photos import (  # noqa: PLC0415
+            photo_path,
+        )
 
         try:
             photo = photo_path(PERSON_PHOTO)

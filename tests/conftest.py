@@ -113,6 +113,7 @@ class CallbackTransport:
     def __init__(self, publish: Callable[[str, Any], object] = lambda _t, _p: None) -> None:
         self._publish = publish
         self.connected = True
+        self.backlogged = False
         self.retained: dict[str, Any] = {}
 
     def publish(self, topic: str, payload: Any, *, qos: int, retain: bool) -> object:

@@ -51,7 +51,12 @@ def pep701_fstrings(source: str) -> list[int]:
 
 def test_the_worker_modules_are_found() -> None:
     names = {p.relative_to(PACKAGE).as_posix() for p in WORKER_MODULES}
-    assert {"__init__.py", "engine/worker/cli.py", "engine/worker/service.py", "engine/video/runner.py"} <= names
+    assert {
+        "__init__.py",
+        "engine/worker/cli.py",
+        "engine/worker/service.py",
+        "engine/video/runner.py",
+    } <= names
 
 
 @pytest.mark.parametrize("path", WORKER_MODULES, ids=lambda p: p.relative_to(PACKAGE).as_posix())

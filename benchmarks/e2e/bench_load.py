@@ -36,8 +36,8 @@ from benchmarks.harness import (
     write_results,
 )
 from custom_components.nvr_inference.bridge import LoopBridge
-from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 from custom_components.nvr_inference.hass_mqtt import HassTransport
 from tests.integration.conftest import setup_nvr_entry, wait_subscriptions

@@ -2,7 +2,7 @@
 
 The MQTT contract (commands, the acknowledgement, status, availability, discovery) is the
 engine's `ControlPlane`, shared with the worker; this class adapts Home Assistant to it: its
-MQTT client (`HassTransport`), a `Store` for the pause (`HassPauseStore`), subscriptions,
+MQTT client (`HassTransport`), a synced file for the pause (`HassPauseStore`), subscriptions,
 timers, repairs, and telling the entities when something they show has changed (through its
 `EntityFeed`, `feed.py`, which also keeps the pictures and events they show).
 
@@ -40,6 +40,7 @@ from .const import (
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     DOMAIN,
     LOGGER,
@@ -48,7 +49,7 @@ from .engine.contract.control import STATUS_INTERVAL, ControlPlane
 from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec
 from .engine.contract.status import overall_state, source_state_word
 from .engine.contract.topics import availability_topic, control_topic
-from .engine.detect.registry import DetectorSpec, parse_detector
+from .engine.detect.spec import DetectorSpec, parse_detector
 from .engine.fence.gate import PauseGate
 from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord
@@ -169,7 +170,7 @@ class NvrController:
                 device_name=f"{name} detections",
                 include_control=False,  # the pause switches and sensors are native entities
             )
-            if options.get(CONF_DISCOVERY, True)
+            if options.get(CONF_DISCOVERY, DEFAULT_DISCOVERY)
             else None,
             on_change=self._async_plane_changed,
             logger=LOGGER,
@@ -241,6 +242,7 @@ class NvrController:
         self.bridge.close()
         if self._started:
             self.plane.close()  # the gate refuses every frame from here: the ack is the truth
+            await self.transport.async_flush()  # the final status and `offline` reach paho
         await self.hass.async_add_executor_job(self.engine.stop)
 
     async def _async_hass_stop(self, _event: Event) -> None:
@@ -254,7 +256,10 @@ class NvrController:
         if error is None and saved is None:
             saved = pause_from_restore_cache(self.hass, self.unique_prefix, self.sources)
             if saved is not None:
-                await self.store.async_save(saved)  # migrated: the store is the memory now
+                try:
+                    await self.store.async_save(saved)  # migrated: the store is the memory now
+                except OSError as err:
+                    error = f"Cannot save the pause ({self.store.path}): {err.strerror or err}"
         self.plane.restore(saved, error=error)
         self._async_sync_store_issue()
 
@@ -294,6 +299,11 @@ class NvrController:
     ) -> Callable[[], None]:
         """Call `listener()` after changes entities show (of `source_id`, see `EntityFeed`)."""
         return self.feed.async_add_listener(listener, source_id)
+
+    @callback
+    def async_add_refresh_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` every `STATUS_INTERVAL` (the values written only then)."""
+        return self.feed.async_add_refresh_listener(listener)
 
     @callback
     def async_add_event_listener(
@@ -340,6 +350,7 @@ class NvrController:
     def _async_refresh(self, _now: datetime) -> None:
         self.plane.publish_status()
         self.feed.async_notify()
+        self.feed.async_refresh()
 
     def overall_state(self) -> str:
         """Return the hub's one-word state."""
@@ -359,6 +370,7 @@ class NvrController:
 
     @callback
     def _async_mqtt_connection(self, connected: bool) -> None:
+        self.transport.connection_changed(connected)
         if connected:
             self.plane.announce()
         self.feed.async_notify()

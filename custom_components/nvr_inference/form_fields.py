@@ -19,7 +19,7 @@ from .const import (
     SOURCE_REFERENCE,
 )
 from .engine.detect.local_model import LOCAL_PREFIX
-from .engine.detect.registry import ROBOFLOW_PREFIX
+from .engine.detect.spec import ROBOFLOW_PREFIX
 from .engine.video.sources import redact_url
 
 DETECTOR_PREFIXES: Final = {DETECTOR_ROBOFLOW: ROBOFLOW_PREFIX, DETECTOR_LOCAL: LOCAL_PREFIX}

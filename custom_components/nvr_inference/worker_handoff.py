@@ -31,7 +31,7 @@ from .controller import (
     zones_from_options,
 )
 from .engine.contract.discovery import WORKER_DOCS_PATH
-from .engine.detect.registry import DetectorSpec
+from .engine.detect.spec import DetectorSpec
 from .engine.video.hosting import HostingReport, hosting_report
 from .engine.worker.settings import MqttSettings, WorkerSettings
 from .engine.worker.yaml_export import worker_commands, worker_yaml

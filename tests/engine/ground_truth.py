@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
-from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
+from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.samples.sample_video import GroundTruth

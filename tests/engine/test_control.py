@@ -232,14 +232,16 @@ def test_nothing_is_queued_while_offline_and_announce_says_it_all() -> None:
     wire.connected = True
     plane.announce()
     topics = [topic for topic, _body in wire.sent]
+    # The fresh status before `online`: after a crash the broker still retains the killed
+    # run's status, and a consumer woken by `online` must not read that one as current.
     assert topics == [
-        "nvr/availability",
         "nvr/control/status",
+        "nvr/availability",
         "homeassistant/device/nvr_worker_me/config",
         "homeassistant/device/nvr_worker_me_s0/config",
         "homeassistant/device/nvr_worker_me_s1/config",
     ]
-    assert wire.sent[1][1]["paused"] is True
+    assert wire.sent[0][1]["paused"] is True
     config = wire.sent[2][1]
     assert config["o"]["name"] == "nvr_inference worker"
     assert config["avty"] == [{"t": "nvr/availability", "val_tpl": "{{ value_json.state }}"}]
@@ -334,3 +336,46 @@ def test_a_pause_clears_what_the_last_message_said_before_its_acknowledgement() 
     plane.set_paused(False, None, "command")
     plane.set_paused(True, None, "command")
     assert [t for t, _ in wire.sent].count("nvr/detections/0") == 2
+
+
+def _holding_publisher() -> tuple[ControlPlane, PauseGate, Wire, FencedPublisher]:
+    plane, gate, wire, _store = _plane()
+    publisher = FencedPublisher(gate, wire, "nvr")
+    plane.add_pause_hook(publisher.sources_paused)
+    moment = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    seen = DetectionMessage(
+        0, 7, moment, "person", 640, 480, (Detection("person", 0, 0.9, 1, 1, 1, 1),)
+    )
+    assert publisher(seen)
+    return plane, gate, wire, publisher
+
+
+def test_a_pause_handled_after_the_final_stopped_publishes_nothing() -> None:
+    """A command that was already on its way when the host stopped changes nothing on the wire."""
+    plane, _gate, wire, _publisher = _holding_publisher()
+    plane.set_paused(True, 1, "command")  # source 1 paused before the stop: 0 still holds
+    plane.close()
+    count = len(wire.sent)
+    assert wire.sent[-2][1]["state"] == "stopped"
+    plane.set_paused(True, None, "command")
+    plane.set_paused(False, 1, "command")
+    plane.handle_command(b'{"command": "pause", "source_id": 0}', retained=False)
+    plane.handle_command(b"not json", retained=False)
+    plane.announce()
+    assert wire.sent[count:] == []
+
+
+def test_a_full_backlog_drops_detections_never_clears_events_or_the_status() -> None:
+    plane, _gate, wire, publisher = _holding_publisher()
+    wire.backlogged = True
+    moment = datetime(2026, 12, 2, 10, 0, 1, tzinfo=UTC)
+    busy = DetectionMessage(
+        0, 8, moment, "person", 640, 480, (Detection("person", 0, 0.9, 1, 1, 1, 1),)
+    )
+    count = len(wire.sent)
+    assert not publisher(busy)
+    assert publisher.backlog_dropped == 1 and wire.sent[count:] == []
+    empty = DetectionMessage(0, 9, moment, "person", 640, 480)
+    assert publisher(empty)  # the message that says the objects are gone is never dropped
+    plane.set_paused(True, None, "command")
+    assert wire.sent[-1][0] == "nvr/control/status" and wire.sent[-1][1]["paused"] is True

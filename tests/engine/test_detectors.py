@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.builtin import FaceDetector, MotionDetector
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.face import FaceDetector
+from custom_components.nvr_inference.engine.detect.motion import MotionDetector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import DetectorError
 from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FRAMES,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
 from custom_components.nvr_inference.engine.objects.events import EventEngine

@@ -15,10 +15,8 @@ from custom_components.nvr_inference.engine.detect.gating import (
     MotionGatedDetector,
     region_to_run,
 )
-from custom_components.nvr_inference.engine.detect.registry import (
-    build_builtin,
-    parse_detector,
-)
+from custom_components.nvr_inference.engine.detect.registry import build_builtin
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import DetectorError
 from custom_components.nvr_inference.engine.samples.person_scene import PERSON_FRAMES, person_at
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, objects_at
@@ -144,6 +142,22 @@ def test_region_to_run_keeps_a_margin_a_minimum_and_a_sane_shape() -> None:
     ]
     grown = region_to_run([(50, 50, 70, 70)], held, SIZE, options)
     assert grown is not None and grown[0] == 0 and grown[1] == 0  # the touched object, whole
+
+
+def test_region_to_run_takes_in_whole_a_held_object_its_margin_reaches() -> None:
+    """A person walks in beside a parked motorcycle: the region must not cut the motorcycle.
+
+    Its held box is replaced by what the detector finds in the region; seen cut in half, it
+    would be missed there until the next full-frame pass.
+    """
+    parked = Detection.from_corners(
+        class_name="motorcycle", class_id=3, confidence=0.9, x1=190, y1=300, x2=385, y2=430
+    )
+    changed = [(80, 200, 120, 430)]  # the person's arriving edge, clear of the motorcycle
+    region = region_to_run(changed, [parked], SIZE, GatingOptions(max_region_area=1.0))
+    assert region is not None
+    x1, y1, x2, y2 = region
+    assert x1 <= 190 and x2 >= 385 and y1 <= 300 and y2 >= 430
 
 
 def test_change_detector_ignores_a_still_scene_and_sees_both_arrival_and_departure() -> None:

@@ -19,8 +19,8 @@ import paho.mqtt.client as paho
 import pytest
 
 from custom_components.nvr_inference.engine.detect.local_model import check_local_model
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.detect.roboflow import init_roboflow_pipeline
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,

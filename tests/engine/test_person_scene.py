@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from custom_components.nvr_inference.engine.worker.cli import main
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.samples.person_scene import (
     PERSON_FRAMES,
     PERSON_PHOTO,
@@ -19,6 +18,7 @@ from custom_components.nvr_inference.engine.samples.person_scene import (
     render_person_frame,
 )
 from custom_components.nvr_inference.engine.samples.photos import PHOTO_DIR_ENV
+from custom_components.nvr_inference.engine.worker.cli import main
 
 from ..photos import photo
 from .ground_truth import iou, run_on_video, score

@@ -21,7 +21,7 @@ from unittest.mock import patch
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     SourceUnavailableError,

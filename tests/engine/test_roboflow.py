@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
 from custom_components.nvr_inference.engine.detect.roboflow import (
     detections_from_prediction,
     map_roboflow_error,
 )
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     InvalidApiKeyError,
     ModelNotFoundError,

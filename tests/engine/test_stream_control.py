@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.video.pipeline import stream_operation_not_allowed_error
 from custom_components.nvr_inference.engine.video.runner import RunnerOptions, SourceRunner

@@ -11,7 +11,7 @@ import weakref
 import psutil
 import pytest
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
 from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings

@@ -22,7 +22,7 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
     PROBE_TIMEOUT,
 )
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import (
     FullProfileRequiredError,
     LocalModelError,

@@ -183,7 +183,7 @@ async def test_malformed_commands_change_nothing(
 
 
 async def test_entities_and_discovery(
-    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+    hass: HomeAssistant, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
     entry = await _setup(hass, sample_video)
     discovery = await _wait(
@@ -226,6 +226,17 @@ async def test_entities_and_discovery(
     )
     assert cleared.payload == b""
     assert DOMAIN not in {e.domain for e in hass.config_entries.async_entries()}
+    # ... and everything else it retained: a fresh subscriber to `#` finds nothing of it.
+    fresh = await hass.async_add_executor_job(
+        lambda: Subscriber(broker, ["#"], client_id="nvr-fresh")
+    )
+    try:
+        await hass.async_add_executor_job(fresh.publish, "probe/end", b"end")
+        await hass.async_add_executor_job(fresh.wait_for, lambda m: m.topic == "probe/end", 10)
+        left = [m.topic for m in fresh.messages if m.retain and m.payload]
+    finally:
+        await hass.async_add_executor_job(fresh.close)
+    assert [t for t in left if t.startswith("nvr/") or "nvr_inference" in t] == []
 
 
 async def test_discovery_is_resent_when_home_assistant_comes_online(

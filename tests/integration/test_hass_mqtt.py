@@ -1,12 +1,14 @@
 """Home Assistant's real MQTT client against a real broker: what the fence rests on, and ownership.
 
-The integration's fence assumes that `mqtt.async_publish`, started as an eager task, hands the
-message to paho before `create_task` returns. That is a Home Assistant internal: this pins it,
-so an upgrade that changes it fails here instead of silently weakening the fence.
+The integration's fence assumes that its transport hands messages to paho in the order it was
+given them, the first of a burst before `publish` returns (an eagerly started drain task). That
+rests on Home Assistant internals: this pins them, so an upgrade that changes them fails here
+instead of silently weakening the fence.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -45,10 +47,15 @@ pytestmark = [
 OTHER = HostInfo("worker:nvr_worker_garage@pi", HostKind.WORKER, "garage")
 
 
-async def test_an_eager_publish_reaches_paho_before_create_task_returns(
+async def test_the_transport_hands_over_in_order_through_one_drain(
     hass: HomeAssistant, subscriber: Subscriber
 ) -> None:
-    """Pin the Home Assistant internal the integration's fence rests on."""
+    """Pin the Home Assistant internal the integration's fence rests on.
+
+    The first message of a burst reaches paho before `publish` returns (the drain starts
+    eagerly and Home Assistant's client calls paho's `publish()` before its first await); the
+    rest follow in order through the one drain task, not one task per message.
+    """
     paho_client = hass.data[DATA_MQTT].client._mqttc
     handed: list[str] = []
     original = paho_client.publish
@@ -58,16 +65,20 @@ async def test_an_eager_publish_reaches_paho_before_create_task_returns(
         return original(topic, *args, **kwargs)
 
     transport = HassTransport(hass)
+    tasks_before = len(asyncio.all_tasks())
     with patch.object(paho_client, "publish", side_effect=spy):
-        for n in range(3):
+        for n in range(50):
             transport.publish(f"nvr/pin/{n}", b"x", qos=n % 2, retain=False)
-            # No await since the call: the message must already be in paho's hands.
-            assert handed == [f"nvr/pin/{i}" for i in range(n + 1)]
+            # No await since the first call: the first message is already in paho's hands.
+            assert handed[:1] == ["nvr/pin/0"]
+        assert len(asyncio.all_tasks()) <= tasks_before + 1  # one drain, not one per message
         await hass.async_block_till_done()
-    for n in range(3):
-        await hass.async_add_executor_job(
-            subscriber.wait_for, lambda m, n=n: m.topic == f"nvr/pin/{n}", 10
-        )
+    assert handed == [f"nvr/pin/{n}" for n in range(50)]
+    last = await hass.async_add_executor_job(
+        subscriber.wait_for, lambda m: m.topic == "nvr/pin/49", 10
+    )
+    pins = [m.topic for m in subscriber.messages if m.topic.startswith("nvr/pin/")]
+    assert pins == [f"nvr/pin/{n}" for n in range(50)] and last.topic == pins[-1]
 
 
 async def _retain_other_host(hass: HomeAssistant, sub: Subscriber, *, online: bool) -> None:

@@ -23,7 +23,7 @@ import custom_components.nvr_inference as integration
 import custom_components.nvr_inference.config_flow as flow
 import custom_components.nvr_inference.switch, custom_components.nvr_inference.sensor
 import custom_components.nvr_inference.integration, custom_components.nvr_inference.worker_handoff
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
 from custom_components.nvr_inference.engine.video.hosting import hosting_report
 from custom_components.nvr_inference.engine.video.sources import SourceConfig

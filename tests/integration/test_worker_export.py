@@ -31,7 +31,7 @@ from custom_components.nvr_inference.const import (
     CONF_ZONES,
     DOMAIN,
 )
-from custom_components.nvr_inference.engine.detect.registry import DetectorSpec
+from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.objects.zones import LineConfig, SourceZones, ZoneConfig
 from custom_components.nvr_inference.engine.video.sources import SourceConfig

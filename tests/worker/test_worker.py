@@ -253,6 +253,21 @@ def test_killed_worker_goes_offline_through_the_last_will(
     assert availability(retained(broker, ["nvr/availability"])["nvr/availability"]) == "offline"
 
 
+def test_a_restart_after_a_crash_says_its_fresh_status_before_online(
+    spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
+) -> None:
+    """The killed run's retained status (sources available) is never current after `online`."""
+    worker = _start(spawn_worker, broker, sample_video, subscriber)
+    worker.send(signal.SIGKILL)
+    worker.process.wait(10)
+    offline = subscriber.wait_for(is_availability("nvr", "offline"), 30)
+    spawn_worker(*worker_args(broker, sample_video))
+    online = subscriber.wait_for(is_availability("nvr", "online"), 60, offline.seq)
+    fresh = subscriber.select(status_of("nvr"), offline.seq, online.seq)
+    assert fresh, "no status between the last will and the restart's `online`"
+    assert fresh[-1].json()["reason"] in ("start", "restored")  # this run's, not the killed one's
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sigterm_stops_cleanly_with_retained_offline_and_stopped(
     signum: signal.Signals,
@@ -324,23 +339,44 @@ def test_an_ended_source_leaves_the_others_running(
     subscriber.wait_for(detection_of("nvr", 1), 30, ended.seq)
 
 
-def test_remove_clears_the_discovery_config(
+def _retained_everywhere(broker: Broker) -> dict[str, bytes]:
+    """Everything the broker retains, as a fresh subscriber to `#` gets it (up to a probe)."""
+    probe = Subscriber(broker, ["#"], client_id="nvr-fresh-subscriber")
+    try:
+        probe.publish("probe/end", b"end")
+        probe.wait_for(on_topic("probe/end"), 10)
+        return {m.topic: m.payload for m in probe.messages if m.retain and m.payload}
+    finally:
+        probe.close()
+
+
+def test_remove_clears_everything_the_worker_retained(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
-    worker = _start(spawn_worker, broker, sample_video, subscriber)
-    subscriber.wait_for(on_topic(DISCOVERY))
+    """Availability, status, counts, the last event's picture (a person), discovery: all of it."""
+    zone = "--zone=Cam 0=left: 0,0 0.5,0 0.5,1 0,1"
+    worker = spawn_worker(*worker_args(broker, sample_video), zone)
+    subscriber.wait_for(on_topic(DISCOVERY), 60)
+    subscriber.wait_for(on_topic("nvr/sources/0/event_snapshot"), 60)
     assert worker.stop()[0] == 0
-    after = last_seq(subscriber)
+    before = _retained_everywhere(broker)
+    assert {"nvr/availability", "nvr/control/status", "nvr/sources/0/zones"} <= set(before)
+    assert {"nvr/sources/0/event_snapshot", DISCOVERY, SOURCE_DISCOVERY} <= set(before)
+    other = "homeassistant/device/someone_else/config"
+    subscriber.publish(other, b"{}", retain=True)  # not the worker's: it stays
     done = run_worker_once("--remove", "--name", "test", "--mqtt-port", str(broker.port))
     assert done.returncode == 0, done.stderr
-    cleared = subscriber.wait_for(on_topic(DISCOVERY), 30, after)
-    assert cleared.payload == b""
-    # --remove is given no source: the camera's device comes from the last retained status.
-    assert subscriber.wait_for(on_topic(SOURCE_DISCOVERY), 30, after).payload == b""
-    found = retained(broker, [DISCOVERY, SOURCE_DISCOVERY, "nvr/availability"])
-    assert DISCOVERY not in found
-    assert SOURCE_DISCOVERY not in found
-    assert availability(found["nvr/availability"]) == "offline"
+    assert set(_retained_everywhere(broker)) == {other}
+
+
+def test_remove_refuses_while_the_worker_runs(
+    spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
+) -> None:
+    _start(spawn_worker, broker, sample_video, subscriber)
+    done = run_worker_once("--remove", "--name", "test", "--mqtt-port", str(broker.port))
+    assert done.returncode == 2
+    assert "is running" in done.stderr
+    assert "nvr/control/status" in _retained_everywhere(broker)
 
 
 def _one_line(stderr: str) -> str:

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from custom_components.nvr_inference.engine.contract.host import HostInfo, HostKind, availability_payload
+from custom_components.nvr_inference.engine.contract.host import (
+    HostInfo,
+    HostKind,
+    availability_payload,
+)
 
 from ..mqtt_helpers import Broker, Subscriber, resume_cycles
 from .conftest import (

@@ -9,7 +9,15 @@ Everything here is handed to the transport with the gate's lock held, the lock d
 published under (publisher.py), so a status built before a pause can never be published after
 its acknowledgement. Nothing waits on the broker while holding the lock: the transport only
 hands over, and while it is offline a message is dropped, never queued to arrive stale (the
-next announce, after a reconnect, republishes what is current).
+next announce, after a reconnect, republishes what is current). The status goes out at the
+fence's one QoS (transport.py), never redelivered stale after a reconnect.
+
+**The announce, in order** (at start and on every connect): first what the host owes (the
+`end`s of events the broker missed), then the retained counts and placeholders (hooks), then
+the fresh status, then `online`, then discovery. Everything the fence orders comes before the
+status that acknowledges it, as in a pause. Status before `online`: after a crash the broker
+still retains the killed run's status (sources `available`), and a consumer that woke on
+`online` would read it as current and replay what it said.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from .discovery import DiscoverySpec, build_discovery
 from .host import HostInfo, availability_payload
 from .status import build_status, status_json
 from .topics import availability_topic, control_topic
-from .transport import Transport
+from .transport import FENCED_QOS, Transport
 
 
 class Announcer:
@@ -59,30 +67,37 @@ class Announcer:
         self._store_error: str | None = None
         self._closing = False
         self._announce_hooks: list[Callable[[], None]] = []
+        self._owed_hooks: list[Callable[[], None]] = []
         self._retired: set[int] = set()  # sources announced before, gone now (discovery)
         self.classes: tuple[str, ...] = ()  # what the detector reports (discovery)
         self.event_types: tuple[str, ...] = ()  # with tracking on: the event entity's types
 
     def add_announce_hook(self, hook: Callable[[], None]) -> Callable[[], None]:
-        """Run `hook()` inside the fence at every announce (more retained state); unsub."""
+        """Run `hook()` inside the fence at every announce, before the status; unsub."""
         self._announce_hooks.append(hook)
         return lambda: self._announce_hooks.remove(hook)
 
+    def add_owed_hook(self, hook: Callable[[], None]) -> None:
+        """Run `hook()` inside the fence first at every announce (what the broker missed)."""
+        self._owed_hooks.append(hook)
+
     def announce(self) -> None:
-        """Availability, status and discovery: at start, after a reconnect, on HA's birth."""
+        """Owed, status, availability, discovery: at start, after a reconnect, on HA's birth."""
         with self._gate.lock:
             if self._closing:
                 return
+            for owed in list(self._owed_hooks):
+                owed()
+            for hook in list(self._announce_hooks):
+                hook()
+            self._publish_status_locked()
             self._publish_locked(
                 availability_topic(self.base_topic),
                 availability_payload(self.host, online=True),
                 qos=1,
                 retain=True,
             )
-            self._publish_status_locked()
             self._publish_discovery_locked()
-            for hook in list(self._announce_hooks):
-                hook()
 
     def publish_status(self) -> None:
         """Publish the retained status now (on request, and every `STATUS_INTERVAL`)."""
@@ -129,7 +144,7 @@ class Announcer:
         final = self._publish_locked(
             control_topic(self.base_topic, "status"),
             status_json(self._status_locked(stopped=True)),
-            qos=1,
+            qos=FENCED_QOS,
             retain=True,
         )
         offline = self._publish_locked(
@@ -159,7 +174,7 @@ class Announcer:
         return self._publish_locked(
             control_topic(self.base_topic, "status"),
             status_json(self._status_locked()),
-            qos=1,
+            qos=FENCED_QOS,
             retain=True,
         )
 

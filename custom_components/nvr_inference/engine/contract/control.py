@@ -140,6 +140,7 @@ class ControlPlane(Announcer):
         if publisher is not None:
             sources = tuple(engine.sources)
             plane.add_pause_hook(publisher.sources_paused)
+            plane.add_owed_hook(publisher.owed_locked)
             plane.add_announce_hook(lambda: publisher.announce_locked(sources))
             plane._after_change.append(publisher.flush)
             if publisher.events is not None:
@@ -219,6 +220,8 @@ class ControlPlane(Announcer):
             self._store_log.warning("%s; the pause is applied but a restart may not keep it", error)
 
         def acknowledge(before: GateSnapshot, after: GateSnapshot) -> None:
+            if self._closing:  # after the final `stopped`: saved, but nothing more is said
+                return
             if error is not None:
                 self._store_error = error
             elif self._store_error is not None:
@@ -266,8 +269,10 @@ class ControlPlane(Announcer):
             error.message,
         )
         with self._gate.lock:
+            if self._closing:
+                return
             self._publish_locked(
-                control_topic(self.base_topic, "error"), status_json(error.as_dict()), qos=1
+                control_topic(self.base_topic, "error"), status_json(error.as_dict()), qos=0
             )
 
     # -- sources -------------------------------------------------------------------------------

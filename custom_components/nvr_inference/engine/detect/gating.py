@@ -32,9 +32,9 @@ import time
 import cv2
 import numpy as np
 
-from .registry import Detector
 from ..contract.messages import Detection
 from ..video.sources import Frame
+from .spec import Detector
 
 Box = tuple[int, int, int, int]  # x1, y1, x2, y2 in frame pixels, x2/y2 exclusive
 
@@ -134,6 +134,15 @@ def _grow(length: int, start: int, end: int, want: int) -> tuple[int, int]:
     return start, end
 
 
+def _with_touched(region: Box, held: Sequence[Detection], size: tuple[int, int]) -> Box:
+    """Return `region` joined with the box of every held detection it overlaps (in the frame)."""
+    touched = [_corners(d) for d in held if _overlaps(d, region)]
+    x1, y1, x2, y2 = _union(
+        [region, *[(int(c[0]), int(c[1]), int(c[2]) + 1, int(c[3]) + 1) for c in touched]]
+    )
+    return max(0, x1), max(0, y1), min(size[0], x2), min(size[1], y2)
+
+
 def region_to_run(
     changed: Sequence[Box], held: Sequence[Detection], size: tuple[int, int], options: GatingOptions
 ) -> Box | None:
@@ -142,19 +151,13 @@ def region_to_run(
     The changed boxes are joined, together with every held detection they touch (an object
     that moved partly out of its old box is looked at whole); the result gets a margin, a
     minimum size, and an aspect ratio within 1.5x of the frame's (the detector resizes its
-    input, and a sliver would be stretched out of shape).
+    input, and a sliver would be stretched out of shape). Last, it takes in whole every other
+    held object that margin reached into: the held detections inside the region are replaced by
+    what the detector finds there, so an object it saw cut in half would be lost until the next
+    full-frame pass (a parked motorcycle beside a person walking in).
     """
     width, height = size
-    region = _union(changed)
-    touched = [d for d in held if _overlaps(d, region)]
-    if touched:
-        corners = [_corners(d) for d in touched]
-        region = _union(
-            [
-                region,
-                *[(int(c[0]), int(c[1]), int(c[2]) + 1, int(c[3]) + 1) for c in corners],
-            ]
-        )
+    region = _with_touched(_union(changed), held, size)
     x1, y1, x2, y2 = region
     pad_x, pad_y = int(options.margin * (x2 - x1)), int(options.margin * (y2 - y1))
     x1, y1 = max(0, x1 - pad_x), max(0, y1 - pad_y)
@@ -166,9 +169,13 @@ def region_to_run(
     want_h = max(want_h, math.ceil(want_w / frame_aspect / 1.5))
     x1, x2 = _grow(width, x1, x2, want_w)
     y1, y2 = _grow(height, y1, y2, want_h)
+    region = x1, y1, x2, y2
+    while (grown := _with_touched(region, held, size)) != region:
+        region = grown
+    x1, y1, x2, y2 = region
     if (x2 - x1) * (y2 - y1) > options.max_region_area * width * height:
         return None
-    return x1, y1, x2, y2
+    return region
 
 
 class MotionGatedDetector:

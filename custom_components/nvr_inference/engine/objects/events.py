@@ -30,7 +30,7 @@ from typing import Any
 
 from ..contract.messages import Detection, DetectionMessage, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
-from ..contract.transport import Outgoing
+from ..contract.transport import FENCED_QOS, Outgoing
 from ..video.sources import SourceConfig
 from .event_records import EventRecord, TrackedObject
 from .tracking import TrackingOptions
@@ -125,9 +125,11 @@ class EventEngine:
     def on_frame(self, message: DetectionMessage, *, live: bool = True) -> list[Outgoing]:
         """Take one admitted frame; return what to publish (events, snapshots, counts).
 
-        With `live` False (the broker is away) objects are still followed, but no event
-        counts as sent: a `new` goes out once the broker is back, never an `update` or `end`
-        of an event nobody was told about.
+        With `live` False (the broker is away) objects are still followed, but no `new` or
+        `update` counts as sent: a `new` goes out once the broker is back, never an `update`
+        of an event nobody was told about. An `end` of an event that was told is returned
+        all the same: consumers that saw `new` must see it end, so the publisher keeps it
+        for the reconnect (its outbox).
         """
         self._live = live
         sid = message.source_id
@@ -265,7 +267,7 @@ class EventEngine:
         out: list[Outgoing] = []
         for tid in gone:
             obj = objects.pop(tid)
-            if obj.announced and self._live:
+            if obj.announced:  # offline too: the publisher keeps an `end` for the reconnect
                 out += self._send(sid, obj, "end", now, ended=True)
         return out
 
@@ -273,7 +275,7 @@ class EventEngine:
         objects = self._objects[sid]
         out: list[Outgoing] = []
         for obj in objects.values():
-            if obj.announced and self._live:
+            if obj.announced:  # offline too: the publisher keeps an `end` for the reconnect
                 out += self._send(sid, obj, "end", now, ended=True)
         objects.clear()
         return out
@@ -319,17 +321,22 @@ class EventEngine:
         snapshot = obj.snapshot if obj.snapshot_fresh else None
         if snapshot is not None:
             out.append(
-                Outgoing(event_snapshot_topic(self.base_topic, obj.event_id), snapshot, 0, False)
+                Outgoing(
+                    event_snapshot_topic(self.base_topic, obj.event_id), snapshot, FENCED_QOS, False
+                )
             )
             out.append(
-                Outgoing(source_topic(self.base_topic, sid, "event_snapshot"), snapshot, 0, True)
+                Outgoing(
+                    source_topic(self.base_topic, sid, "event_snapshot"), snapshot, FENCED_QOS, True
+                )
             )
             obj.snapshot_fresh = False
         body = {"type": kind, "before": before, "after": after, "entered": entered, "left": left}
-        out.append(Outgoing(events_topic(self.base_topic), _json(body), 1, False))
+        out.append(Outgoing(events_topic(self.base_topic), _json(body), FENCED_QOS, False))
         event_type = obj.label if obj.label in self.event_types else ANY_CLASS
         flat = {"event_type": event_type, "type": kind, **after, "entered": entered, "left": left}
-        out.append(Outgoing(source_topic(self.base_topic, sid, "event"), _json(flat), 1, False))
+        event_topic = source_topic(self.base_topic, sid, "event")
+        out.append(Outgoing(event_topic, _json(flat), FENCED_QOS, False))
         obj.before = after
         obj.last_sent = now
         obj.sent_top_score = obj.top_score
@@ -375,7 +382,7 @@ class EventEngine:
         return [self._counts_message(sid, "zones", counts)]
 
     def _counts_message(self, sid: int, leaf: str, counts: Mapping[str, Any]) -> Outgoing:
-        return Outgoing(source_topic(self.base_topic, sid, leaf), _json(counts), 1, True)
+        return Outgoing(source_topic(self.base_topic, sid, leaf), _json(counts), FENCED_QOS, True)
 
     def _notify(self, sid: int, what: str, value: Any) -> None:
         if self._listeners:

@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .sample_video import SAMPLE_SIZE, GroundTruth
 from ..video.sources import Frame
+from .sample_video import SAMPLE_SIZE, GroundTruth
 
 PERSON_PHOTO = "astronaut.png"
 PERSON_FPS = 10.0

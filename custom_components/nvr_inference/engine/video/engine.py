@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 import threading
 
-from ..detect.registry import DetectorSpec
+from ..detect.spec import DetectorSpec
 from ..errors import EngineError
 from ..fence.gate import GateSnapshot, PauseGate
 from .runner import Deliver, RunnerOptions, SourceRunner

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..detect.local_model import check_local_model
-from ..detect.registry import DetectorSpec, build_builtin
+from ..detect.registry import build_builtin
+from ..detect.spec import DetectorSpec
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
@@ -49,7 +50,7 @@ def check_roboflow_model(spec: DetectorSpec, api_key: str | None) -> None:
     if not full_profile_available():
         raise FullProfileRequiredError(
             f"{'Local' if spec.is_local else 'Roboflow'} models need the full profile (the "
-            "`inference` package); see the README."
+            "`inference` package); see docs/full-profile.md."
         )
     if spec.needs_api_key and not api_key:
         raise InvalidApiKeyError("a Roboflow model needs an API key")

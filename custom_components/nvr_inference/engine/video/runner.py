@@ -26,7 +26,8 @@ import time
 from typing import Any
 
 from ..contract.messages import Detection, DetectionMessage
-from ..detect.registry import Detector, DetectorSpec, build_builtin
+from ..detect.registry import build_builtin
+from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
 from ..objects.zones import SourceZones

@@ -3,14 +3,16 @@
 Everything here that talks to paho and is not the running worker itself: the client with its
 credentials, TLS and last will (`make_client`), one connect that waits for the broker's answer
 and says in one line why it failed (`connect_sync`), the bounded wait for a QoS 1 message
-while stopping, the start check's short-lived side client (`check_base_topic`), `--remove`
-(`remove_worker`), and the adapter the control plane and the fenced publisher hand messages
-to (`PahoTransport`). Side clients never take the worker's client id.
+while stopping, the start check's short-lived side client (`check_base_topic`), and the
+adapter the control plane and the fenced publisher hand messages to (`PahoTransport`).
+`--remove` is removal.py. Side clients never take the worker's client id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 import logging
 import ssl
 import threading
@@ -20,11 +22,11 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from ..contract.discovery import DiscoverySpec
 from ..contract.host import StartCheck, availability_payload
 from ..contract.topics import availability_topic
-from ..errors import EngineError
+from ..contract.transport import MAX_BACKLOG
 from .settings import MqttSettings, WorkerSettings
+from .tls import tls_context, tls_hint
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,19 +55,11 @@ def make_client(settings: WorkerSettings, *, will: bool = True, suffix: str = ""
         protocol=paho.MQTTv311,
         clean_session=True,
     )
-    client.enable_logger(logging.getLogger("paho.mqtt.client"))
+    client.enable_logger(logging.getLogger(PAHO_LOGGER))
     if mqtt.username is not None:
         client.username_pw_set(mqtt.username, mqtt.password)
-    if mqtt.tls or mqtt.tls_ca or mqtt.tls_insecure:
-        try:
-            client.tls_set(
-                ca_certs=mqtt.tls_ca,
-                cert_reqs=ssl.CERT_NONE if mqtt.tls_insecure else ssl.CERT_REQUIRED,
-            )
-        except (OSError, ValueError) as err:
-            raise EngineError(f"cannot set up TLS with CA file {mqtt.tls_ca}: {err}") from err
-        if mqtt.tls_insecure:
-            client.tls_insecure_set(True)
+    if mqtt.tls:
+        client.tls_set_context(tls_context(mqtt))
     if will:
         client.will_set(
             availability_topic(settings.base_topic),
@@ -78,15 +72,50 @@ def make_client(settings: WorkerSettings, *, will: bool = True, suffix: str = ""
     return client
 
 
+PAHO_LOGGER = "paho.mqtt.client"
+
+
+@contextmanager
+def _paho_quiet_while_connecting() -> Iterator[None]:
+    """Show paho's own errors at DEBUG only while the first connect is tried.
+
+    A failed first connect is one line from us (why, and what to do); paho's `failed to receive
+    on socket` and the like before it would make it three. At DEBUG they all still show.
+    """
+    logger = logging.getLogger(PAHO_LOGGER)
+
+    def demote(record: logging.LogRecord) -> bool:
+        if record.levelno > logging.DEBUG:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logger.isEnabledFor(logging.DEBUG)
+
+    logger.addFilter(demote)
+    try:
+        yield
+    finally:
+        logger.removeFilter(demote)
+
+
 def connect_sync(client: Any, settings: MqttSettings, connack: Callable[[], Any]) -> None:
     """Connect once, synchronously, and wait for the broker's answer.
 
     `connack()` returns the reason code that `on_connect` recorded (None until it came). Raises
     `BrokerUnavailableError` with one line a person can act on. Run before `loop_start()`.
     """
+    with _paho_quiet_while_connecting():
+        _connect_sync(client, settings, connack)
+
+
+def _connect_sync(client: Any, settings: MqttSettings, connack: Callable[[], Any]) -> None:
     where = f"{settings.host}:{settings.port}"
     try:
         client.connect(settings.host, settings.port, settings.keepalive)
+    except ssl.SSLError as err:
+        raise BrokerUnavailableError(
+            f"the TLS handshake with the MQTT broker at {where} failed: "
+            f"{getattr(err, 'verify_message', None) or err.reason or err}"
+            f"{tls_hint(settings, err)}"
+        ) from None
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
         raise BrokerUnavailableError(f"cannot reach the MQTT broker at {where}: {reason}") from None
@@ -100,12 +129,38 @@ def connect_sync(client: Any, settings: MqttSettings, connack: Callable[[], Any]
         rc = client.loop(timeout=0.1)
         if rc != paho.MQTT_ERR_SUCCESS and connack() is None:
             raise BrokerUnavailableError(
-                f"lost the connection to the MQTT broker at {where}: {paho.error_string(rc)}"
+                f"the MQTT broker at {where} closed the connection before answering "
+                f"({paho.error_string(rc).rstrip('.')}){tls_hint(settings, None)}"
             )
     reason = connack()
     if reason.is_failure:
         client.disconnect()
         raise BrokerUnavailableError(f"the MQTT broker at {where} refused the connection: {reason}")
+
+
+def close(client: Any, *, threaded: bool) -> None:
+    """Disconnect cleanly; with `threaded`, end paho's network thread with the DISCONNECT.
+
+    `disconnect()` then `loop_stop()` races in paho 2.2: the network thread writes the
+    DISCONNECT, closes the socket, and its loop runs once more without one, logging `ERROR
+    ... Client is not connected` after a stop that went well (4 runs in 10 of `--remove`;
+    also at each start, from the start check's side client). `loop_stop()` first is no better:
+    the thread sleeps in `select` up to a second before it sees the flag. So the thread stops
+    itself right after writing the DISCONNECT (paho calls `on_disconnect` there, before it
+    closes the socket; `loop_stop()` on its own thread only sets the flag), and is joined.
+    """
+    if threaded:
+        previous = client.on_disconnect
+
+        def _stop_with_the_disconnect(c: Any, *args: Any) -> None:
+            c.loop_stop()
+            if previous is not None:
+                previous(c, *args)
+
+        client.on_disconnect = _stop_with_the_disconnect
+    client.disconnect()
+    if threaded:
+        client.loop_stop()
 
 
 def wait_published(info: Any, what: str) -> None:
@@ -127,40 +182,6 @@ def status_sources(status: Mapping[str, Any] | None) -> set[int]:
     if not isinstance(sources, dict):
         return set()
     return {int(sid) for sid in sources if str(sid).isdigit()}
-
-
-def remove_worker(settings: WorkerSettings) -> None:
-    """Clear this worker's retained discovery configs and mark it offline (`--remove`).
-
-    The hub's config, and one per source: the sources configured now, and those the worker's
-    last retained status names (a camera since dropped from the config has a device too).
-    """
-    check = check_base_topic(settings)
-    source_ids = {s.source_id for s in settings.sources} | status_sources(check.status)
-    spec = DiscoverySpec(settings.node, settings.name, True, settings.discovery_prefix)
-    client = make_client(settings, will=False, suffix="_remove")  # never takes the worker's
-    result: list[Any] = []
-    client.on_connect = lambda _c, _u, _f, reason, _p: result.append(reason)
-    connect_sync(client, settings.mqtt, lambda: result[0] if result else None)
-    client.loop_start()
-    try:
-        for topic in spec.topics(sorted(source_ids)):
-            wait_published(client.publish(topic, "", qos=1, retain=True), f"clearing {topic}")
-        wait_published(
-            client.publish(
-                availability_topic(settings.base_topic),
-                availability_payload(settings.host, online=False),
-                qos=1,
-                retain=True,
-            ),
-            "offline",
-        )
-        _LOGGER.info(
-            "Removed the discovery configs of %s and %d source(s)", settings.node, len(source_ids)
-        )
-    finally:
-        client.disconnect()
-        client.loop_stop()
 
 
 def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIMEOUT) -> StartCheck:
@@ -191,23 +212,47 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
     try:
         done.wait(timeout)
     finally:
-        client.disconnect()
-        client.loop_stop()
+        close(client, threaded=True)
     return check
 
 
 class PahoTransport:
-    """The control plane's and publisher's way into paho: hand over, never wait.
+    """The control plane's and publisher's way into paho: hand over, never wait, bounded.
 
     `connected` follows paho's callbacks; it is changed under the gate's lock, so a message is
-    either handed over while connected or dropped (QoS 0 detections are never queued stale).
+    either handed over while connected or dropped (nothing is queued to arrive stale).
+
+    The backlog is what was handed to paho and not yet written to the socket: paho appends
+    to an unbounded queue, so a network thread starved of CPU would let it grow for seconds,
+    and every acknowledgement would wait behind it. QoS 0 messages are written in the order
+    handed over (their `MQTTMessageInfo` says when), so the handles are kept in order and the
+    written ones dropped from the front. A reconnect discards what paho had not written
+    (`_out_packet` is cleared), hence `connection_up` forgets the handles too. Called under
+    the gate's lock; the deque needs no lock of its own.
     """
 
     def __init__(self, client: Any) -> None:
         """Wrap a paho client."""
         self._client = client
         self.connected = False
+        self._unwritten: deque[Any] = deque()
+
+    def connection_up(self) -> None:
+        """Mark the client (re)connected: nothing from before waits any more (gate's lock)."""
+        self._unwritten.clear()
+        self.connected = True
+
+    @property
+    def backlogged(self) -> bool:
+        """Return True while more than `MAX_BACKLOG` messages wait to be written."""
+        unwritten = self._unwritten
+        while unwritten and unwritten[0].is_published():
+            unwritten.popleft()
+        return len(unwritten) > MAX_BACKLOG
 
     def publish(self, topic: str, payload: str | bytes, *, qos: int, retain: bool) -> object:
         """Hand one message to paho (its network thread sends it)."""
-        return self._client.publish(topic, payload, qos=qos, retain=retain)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if qos == 0 and info.rc == paho.MQTT_ERR_SUCCESS:
+            self._unwritten.append(info)
+        return info
