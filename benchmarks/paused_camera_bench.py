@@ -28,7 +28,7 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]  # no stubs installed
 
-from custom_components.nvr_inference.engine.detect.registry import parse_detector
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.video import stream_control
 from custom_components.nvr_inference.engine.video.engine import Engine

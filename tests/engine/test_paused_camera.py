@@ -50,7 +50,7 @@ def test_a_paused_rtsp_camera_is_let_go_and_resumes_fresh_within_3_s(
             captured.append(update.payload["frame_id"])
 
     port = free_port()
-    with rtsp_camera(port):
+    with rtsp_camera(port) as camera:
         h = harness_factory(
             [SourceConfig(0, f"rtsp://127.0.0.1:{port}/cam")],
             detector="motion",
@@ -80,7 +80,7 @@ def test_a_paused_rtsp_camera_is_let_go_and_resumes_fresh_within_3_s(
         h.resume()
         assert h.published.wait_for(
             lambda items: any(m["detections"] for _, m in items[count:]), 3.0
-        ), "no detection within 3 s of the resume"
+        ), f"no detection within 3 s of the resume (camera exit code: {camera.poll()})"
         took = time.monotonic() - started
         after = h.messages()[count:]
         assert min(m["frame_id"] for m in after) > last_before_resume
