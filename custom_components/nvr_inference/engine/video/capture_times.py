@@ -12,7 +12,11 @@ import threading
 from typing import Any
 
 CAPTURE_BACKLOG = 256
-"""Capture times kept for frames not yet dispatched, before older ones are pruned."""
+"""Capture times kept for frames not yet dispatched; the oldest goes first beyond that.
+
+A stream's drop-oldest buffer discards frames that are never dispatched, and a paused source
+dispatches none: without a bound their entries would pile up (177 bytes a frame, all night).
+"""
 
 
 class CaptureTimes:
@@ -25,9 +29,16 @@ class CaptureTimes:
         self._last_dispatched: tuple[int, int] | None = None  # (epoch, frame id)
 
     def note(self, frame_id: int, moment: datetime) -> None:
-        """Record the moment `grab()` returned `frame_id` (the decoding thread)."""
+        """Record the moment `grab()` returned `frame_id` (the decoding thread), aware UTC."""
         with self._lock:
             self._at[frame_id] = moment
+            if len(self._at) > CAPTURE_BACKLOG:
+                del self._at[next(iter(self._at))]  # ids arrive in order: the oldest
+
+    def forget(self) -> None:
+        """Drop every capture time: the source paused, none of those frames will be sent."""
+        with self._lock:
+            self._at.clear()
 
     def peek(self, frame: Any) -> float:
         """Return when this frame was captured, in seconds (the fps limiter's clock)."""
@@ -46,12 +57,11 @@ class CaptureTimes:
         frame_id = frame.frame_id
         with self._lock:
             moment = self._at.pop(frame_id, None)
-            if len(self._at) > CAPTURE_BACKLOG:
-                for stale in [fid for fid in self._at if fid < frame_id]:
-                    del self._at[stale]
-        if moment is None:  # not seen (a handler that came late): the pipeline's own stamp
-            moment = frame.frame_timestamp
-        return moment if moment.tzinfo is not None else moment.astimezone(UTC)
+            for stale in [fid for fid in self._at if fid < frame_id]:
+                del self._at[stale]  # dropped on the way (drop-oldest): never dispatched
+        # Not recorded (the bound let it go, or the gate was closed when it was captured):
+        # now, late but never an hour off, rather than the pipeline's naive local stamp.
+        return moment if moment is not None else datetime.now(UTC)
 
     def dropped_before(self, epoch: int, frame_id: int) -> int:
         """Return how many frames the source dropped before this one (the dispatch thread).
