@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from custom_components.nvr_inference.engine.video import runner as runner_module, stream_control
-from custom_components.nvr_inference.engine.video.runner import CAPTURE_BACKLOG, RunnerOptions
+from custom_components.nvr_inference.engine.video.capture_times import CAPTURE_BACKLOG
+from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import Recorder
@@ -66,11 +67,11 @@ def test_a_paused_rtsp_camera_is_let_go_and_resumes_fresh_within_3_s(
         assert _eventually(
             lambda: parkable.current is not None and parkable.current._camera is None, 10
         ), "the paused camera was not let go after the grace"
-        assert runner._captured_at == {}  # pruned on pause, nothing added while paused
+        assert runner._captures._at == {}  # pruned on pause, nothing added while paused
         idle_from = len(captured)
         # Parked: nothing is grabbed (so nothing decoded, nothing stored) however long it lasts.
         assert not captured.wait_for(lambda ids: len(ids) > idle_from + 1, 2.0)
-        assert runner._captured_at == {}
+        assert runner._captures._at == {}
         last_before_resume = max(captured.snapshot())
 
         count = len(h.published)
@@ -103,11 +104,11 @@ def test_the_capture_map_is_bounded_when_frames_are_never_dispatched(harness_fac
 
     for frame_id in range(1, 5 * CAPTURE_BACKLOG):
         runner._on_pipeline_status(Update(frame_id))
-    assert len(runner._captured_at) == CAPTURE_BACKLOG
-    assert min(runner._captured_at) == 4 * CAPTURE_BACKLOG  # the newest are kept
+    assert len(runner._captures._at) == CAPTURE_BACKLOG
+    assert min(runner._captures._at) == 4 * CAPTURE_BACKLOG  # the newest are kept
     h.pause()
     runner._on_pipeline_status(Update(5 * CAPTURE_BACKLOG))
-    assert 5 * CAPTURE_BACKLOG not in runner._captured_at  # paused: never published, not kept
+    assert 5 * CAPTURE_BACKLOG not in runner._captures._at  # paused: never published, not kept
 
 
 def test_capture_stamps_are_utc_across_the_autumn_clock_change(
@@ -137,7 +138,7 @@ def test_capture_stamps_are_utc_across_the_autumn_clock_change(
             frame_timestamp = datetime(2026, 10, 25, 2, 29, 59)
 
         runner._on_pipeline_status(Update())
-        assert runner._capture_time(Frame()) == second_0230
+        assert runner._captures.take(Frame()) == second_0230
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
