@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 import re
 
+from .objects_scene import CUTOUTS, OBJECTS_FRAMES, write_objects_video
 from .person_scene import PERSON_FRAMES, PERSON_PHOTO, write_person_video
-from .photos import photo_path
+from .photos import photo_dir, photo_path
 from .sample_video import SAMPLE_FRAMES, SAMPLE_SIZE, write_sample_video
 
 
@@ -30,7 +31,8 @@ def write_scene(
     """Write `scene` to `path` and return where it went.
 
     `size`: `WIDTHxHEIGHT` as written (default 640x480); `frames`: None for one loop; `photo`:
-    the person scene's photograph (default: astronaut.png from the photo cache).
+    the person scene's photograph (default: astronaut.png from the photo cache). The objects
+    scene takes its three photos from the photo folder (`NVR_PHOTO_DIR` or the setup cache).
     """
     dimensions = SAMPLE_SIZE
     if size:
@@ -41,7 +43,8 @@ def write_scene(
     person = scene == "person"
     if photo and not person:
         raise SampleError("--photo is for --scene person")
-    count = (PERSON_FRAMES if person else SAMPLE_FRAMES) if frames is None else frames
+    loop = {"person": PERSON_FRAMES, "objects": OBJECTS_FRAMES}.get(scene, SAMPLE_FRAMES)
+    count = loop if frames is None else frames
     if count < 1:
         raise SampleError(f"--frames must be at least 1, got {count}")
     if person:
@@ -49,4 +52,8 @@ def write_scene(
         if not picture.is_file():
             raise SampleError(f"the photo {picture} does not exist")
         return write_person_video(path, picture, size=dimensions, frames=count)
+    if scene == "objects":
+        for cutout in CUTOUTS.values():
+            photo_path(cutout.photo)  # FileNotFoundError names the folder and what fills it
+        return write_objects_video(path, photo_dir(), size=dimensions, frames=count)
     return write_sample_video(path, size=dimensions, frames=count)
