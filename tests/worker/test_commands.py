@@ -139,7 +139,9 @@ def test_sample_video_objects_scene_without_its_photos_fails_with_one_line(
         "sample-video", str(target), "--scene", "objects", env={"NVR_PHOTO_DIR": str(empty)}
     )
     assert done.returncode == 2
-    assert f"is not in {empty}" in _one_error_line(done)
+    line = _one_error_line(done)
+    assert f"astronaut.png, motorcycle_left.png, chelsea.png, not all found in {empty}" in line
+    assert "--photo" not in line
     assert not target.exists()
     photo = _run("sample-video", str(target), "--scene", "objects", "--photo", "x.png")
     assert photo.returncode == 2

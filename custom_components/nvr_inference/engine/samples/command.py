@@ -7,12 +7,13 @@ Imports OpenCV, so the command line imports this module only for this command.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import re
 
 from .objects_scene import CUTOUTS, OBJECTS_FRAMES, write_objects_video
 from .person_scene import PERSON_FRAMES, PERSON_PHOTO, write_person_video
-from .photos import photo_dir, photo_path
+from .photos import PHOTO_DIR_ENV, photo_dir, photo_path
 from .sample_video import SAMPLE_FRAMES, SAMPLE_SIZE, write_sample_video
 
 
@@ -32,7 +33,8 @@ def write_scene(
 
     `size`: `WIDTHxHEIGHT` as written (default 640x480); `frames`: None for one loop; `photo`:
     the person scene's photograph (default: astronaut.png from the photo cache). The objects
-    scene takes its three photos from the photo folder (`NVR_PHOTO_DIR` or the setup cache).
+    scene's three photos are found the same way (`photos.photo_path`), and read from the folder
+    that holds the first.
     """
     dimensions = SAMPLE_SIZE
     if size:
@@ -53,7 +55,28 @@ def write_scene(
             raise SampleError(f"the photo {picture} does not exist")
         return write_person_video(path, picture, size=dimensions, frames=count)
     if scene == "objects":
-        for cutout in CUTOUTS.values():
-            photo_path(cutout.photo)  # FileNotFoundError names the folder and what fills it
-        return write_objects_video(path, photo_dir(), size=dimensions, frames=count)
+        return write_objects_video(path, _objects_photos(), size=dimensions, frames=count)
     return write_sample_video(path, size=dimensions, frames=count)
+
+
+def _objects_photos() -> Path:
+    """Return the folder holding the objects scene's photos; `SampleError` when one is missing.
+
+    Found as `photos.photo_path` finds one; its advice for a missing photo ends with `--photo`,
+    which is the person scene's, so this scene says its own.
+    """
+    names = [cutout.photo for cutout in CUTOUTS.values()]
+    try:
+        found = [photo_path(name) for name in names]
+    except FileNotFoundError:
+        where = (
+            f"in {photo_dir()} (${PHOTO_DIR_ENV})"
+            if os.environ.get(PHOTO_DIR_ENV)
+            else "in .cache/photos or an installed scikit-image"
+        )
+        raise SampleError(
+            f"the objects scene needs scikit-image's {', '.join(names)}, not all found "
+            f"{where}: install scikit-image (`pip install scikit-image`), run "
+            f"scripts/setup in a checkout, or set ${PHOTO_DIR_ENV} to a folder holding them"
+        ) from None
+    return found[0].parent
