@@ -10,7 +10,7 @@ LOGGER = logging.getLogger(__package__)
 
 # Config entry data (set by the user and reconfigure steps).
 CONF_SOURCES: Final = "sources"  # list of {"source_id", "reference", "name", "loop"}
-CONF_DETECTOR: Final = "detector"  # "motion", "face", "person", "roboflow" or "local"
+CONF_DETECTOR: Final = "detector"  # motion, face, person, objects, roboflow or local
 CONF_MODEL_ID: Final = "model_id"  # Roboflow model id, or the local model's absolute folder
 CONF_BASE_TOPIC: Final = "base_topic"
 # CONF_API_KEY and CONF_NAME come from homeassistant.const.
@@ -33,12 +33,14 @@ SOURCE_LOOP: Final = "loop"
 DETECTOR_MOTION: Final = "motion"
 DETECTOR_FACE: Final = "face"
 DETECTOR_PERSON: Final = "person"
+DETECTOR_OBJECTS: Final = "objects"  # COCO on LiteRT (its model fetched once, at set-up)
 DETECTOR_ROBOFLOW: Final = "roboflow"
 DETECTOR_LOCAL: Final = "local"  # your own model package in a folder (full profile, no key)
 DETECTORS: Final = (
     DETECTOR_MOTION,
     DETECTOR_FACE,
     DETECTOR_PERSON,
+    DETECTOR_OBJECTS,
     DETECTOR_ROBOFLOW,
     DETECTOR_LOCAL,
 )

@@ -6,6 +6,8 @@
     nvr-inference worker --remove --name porch-pi           # clear its discovery config
     nvr-inference sample-video /tmp/sample.avi --frames 260
     nvr-inference sample-video /tmp/person.avi --scene person --photo astronaut.png
+    nvr-inference sample-video /tmp/objects.avi --scene objects
+    nvr-inference models fetch                  # the objects detector's model, once
 
 Secrets never go on the command line (anything there shows up in `ps`): the MQTT password comes
 from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROBOFLOW_API_KEY`
@@ -17,8 +19,9 @@ the same name already running on this machine), 3 the broker
 cannot be reached or refused us. Each failure is one line on stderr, no traceback.
 
 This module only wires the pieces: the flags (`parser`), their meaning and validation
-(`config`, `grammar`), the log's secret filter (`logs`), the paho host (`service`, `mqtt`), and
-the sample scenes (`samples.command`); it maps their errors to the exit codes.
+(`config`, `grammar`), the log's secret filter (`logs`), the paho host (`service`, `mqtt`), the
+sample scenes (`samples.command`) and the model fetch (`detect.model_files`); it maps their
+errors to the exit codes.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collections.abc import Callable, Sequence
 import gc
 import logging
 import os
+from pathlib import Path
 import signal
 import sys
 import threading
@@ -145,9 +149,26 @@ def _run_sample_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_models(args: argparse.Namespace) -> int:
+    """`models fetch`: the only action (argparse requires it)."""
+    from ..detect.model_files import fetch_coco_model  # noqa: PLC0415 - this command only
+
+    folder = Path(args.folder).expanduser() if args.folder else None
+    source = Path(args.source).expanduser() if args.source else None
+    try:
+        path = fetch_coco_model(folder, source)
+    except EngineError as err:
+        return _fail(EXIT_CONFIG, str(err))
+    except OSError as err:  # the folder cannot be made or written
+        return _fail(EXIT_CONFIG, f"cannot write the model: {err}")
+    print(path)  # noqa: T201 - the command's output
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "worker": _run_worker,
     "sample-video": _run_sample_video,
+    "models": _run_models,
 }
 
 
