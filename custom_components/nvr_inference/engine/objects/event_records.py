@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .zone_rules import ZonePresence
+
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
@@ -53,3 +55,5 @@ class TrackedObject:
     snapshot: bytes | None = None
     snapshot_fresh: bool = False
     before: dict[str, Any] | None = None
+    scores: list[float] = field(default_factory=list)  # recent ones, for the threshold's median
+    presence: ZonePresence = field(default_factory=ZonePresence)  # inertia, loitering
