@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import json
+from pathlib import Path
+import threading
 
 import pytest
 
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
+from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.objects.events import EventEngine
 from custom_components.nvr_inference.engine.objects.filter_text import (
     FilterError,
@@ -33,8 +36,10 @@ from custom_components.nvr_inference.engine.samples.objects_scene import (
     OBJECTS_FRAMES,
     objects_at,
 )
-from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_SIZE
+from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, SAMPLE_SIZE
 from custom_components.nvr_inference.engine.video.camera_settings import CameraSettings
+from custom_components.nvr_inference.engine.video.engine import Engine
+from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 WIDTH, HEIGHT = SAMPLE_SIZE
@@ -213,3 +218,45 @@ def test_threshold_keeps_a_one_frame_flicker_out_of_events() -> None:
     assert _events(0.0, [0.95], min_frames=1) == ["new", "end"]
     # A steady object: its event comes once the median is up (the third frame) and ends.
     assert _events(0.7, [0.8, 0.8, 0.8, 0.8]) == ["new", "end"]
+
+
+@pytest.mark.pipeline
+@pytest.mark.usefixtures("no_thread_left_behind")
+def test_a_masked_detection_is_never_delivered_or_tracked(sample_video: Path) -> None:
+    """Through the real engine: the runner drops what a camera's mask covers before tracking.
+
+    The sample's moving box (class `motion`) slides along the bottom (y about 0.86); a mask
+    over the bottom half takes it out on camera 1, while camera 0 (no mask) sees and tracks
+    it. The two cameras play the same file, so what camera 1 keeps is what camera 0 saw above
+    the mask.
+    """
+    bottom = Mask(((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)))
+    delivered: dict[int, list[DetectionMessage]] = {0: [], 1: []}
+    done = threading.Event()
+
+    def deliver(message: DetectionMessage) -> None:
+        delivered[message.source_id].append(message)
+        if all(len(v) == SAMPLE_FRAMES for v in delivered.values()):
+            done.set()
+
+    engine = Engine(
+        [SourceConfig(0, str(sample_video)), SourceConfig(1, str(sample_video))],
+        parse_detector("motion"),
+        deliver,
+        options=RunnerOptions(cameras={1: CameraSettings(filters=CameraFilters(masks=(bottom,)))}),
+    )
+    engine.start()
+    try:
+        assert done.wait(120)
+    finally:
+        engine.stop()
+
+    def masked(d: Detection) -> bool:
+        return bottom.contains(d.x / (WIDTH - 1), (d.y + d.height / 2) / (HEIGHT - 1))
+
+    unmasked = [d for m in delivered[0] for d in m.detections]
+    masked_camera = [d for m in delivered[1] for d in m.detections]
+    assert any(masked(d) and d.tracker_id is not None for d in unmasked)  # seen and tracked
+    assert masked_camera  # what moves above the mask (the faces) is still seen there...
+    assert not any(masked(d) for d in masked_camera)  # ...and nothing under it
+    assert len(masked_camera) == sum(not masked(d) for d in unmasked)
