@@ -97,7 +97,7 @@ logger:
 
 
 def mosquitto_conf(mqtt_port: int) -> str:
-    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see README, 'Numbers')."""
+    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see docs/benchmarks.md)."""
     return (
         f"# Written by scripts/demo at every run.\n"
         f"listener {mqtt_port} 127.0.0.1\n"

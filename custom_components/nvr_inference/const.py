@@ -49,6 +49,9 @@ DETECTORS: Final = (
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5
 DEFAULT_MAX_FPS: Final = ENGINE_MAX_FPS  # one default for both hosts (camera_settings.py)
+DEFAULT_DISCOVERY: Final = False
+"""MQTT discovery off unless asked: in the Home Assistant that runs the entry, it would only
+duplicate the native entities. Entries made before kept the `True` the flow wrote for them."""
 
 PROBE_TIMEOUT: Final = 15.0
 """Seconds the config flow waits for a source to give its first frame."""

@@ -48,6 +48,7 @@ from .const import (
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     SOURCE_ID,
 )
@@ -75,7 +76,7 @@ OPTIONS_SCHEMA: Final = vol.Schema(
             NumberSelectorConfig(min=0.5, max=60, step=0.5, mode=NumberSelectorMode.BOX)
         ),
         vol.Optional(CONF_CLASSES): TextSelector(),
-        vol.Required(CONF_DISCOVERY, default=True): BooleanSelector(),
+        vol.Required(CONF_DISCOVERY, default=DEFAULT_DISCOVERY): BooleanSelector(),
         vol.Required(CONF_MOTION_GATING, default=True): BooleanSelector(),
     }
 )
@@ -178,7 +179,7 @@ class NvrInferenceOptionsFlow(OptionsFlowWithReload):
             CONF_CONFIDENCE: options.get(CONF_CONFIDENCE, DEFAULT_CONFIDENCE),
             CONF_MAX_FPS: options.get(CONF_MAX_FPS, DEFAULT_MAX_FPS),
             CONF_CLASSES: ", ".join(options.get(CONF_CLASSES, [])),
-            CONF_DISCOVERY: options.get(CONF_DISCOVERY, True),
+            CONF_DISCOVERY: options.get(CONF_DISCOVERY, DEFAULT_DISCOVERY),
             CONF_MOTION_GATING: options.get(CONF_MOTION_GATING, True),
         }
         return self.async_show_form(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 import logging
 import threading
 import time
@@ -34,6 +33,8 @@ from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
 from ..objects.zones import SourceZones
 from .camera_settings import CameraSettings
+from .capture_times import CaptureTimes
+from .fps_limit import FrameRateLimiter
 from .pipeline import (
     inference_pipeline_class,
     sequential_sink_mode,
@@ -55,7 +56,11 @@ class RunnerOptions:
     api_key: str | None = None
     # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
     decoding_buffer_size: int = 16
-    predictions_queue_size: int = 64
+    # Frames between detection and dispatch; None: LIVE_PREDICTIONS_QUEUE for a live source
+    # (when dispatch falls behind, the detector waits and the source drops its oldest frames
+    # instead of seconds of detected frames queueing here), FILE_PREDICTIONS_QUEUE for a file
+    # (it loses nothing by waiting, and a deeper queue lets detection and dispatch overlap).
+    predictions_queue_size: int | None = None
     snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
@@ -63,12 +68,11 @@ class RunnerOptions:
     cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
 
 
+LIVE_PREDICTIONS_QUEUE = 2
+FILE_PREDICTIONS_QUEUE = 64
+
 SNAPSHOT_INTERVAL = 2.0
 """Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
-
-
-_CAPTURE_BACKLOG = 256
-"""Capture times kept for frames not yet dispatched, before older ones are pruned."""
 
 _CONVERGE_RETRY = 0.5
 """Seconds between two tries to pause (or resume) a stream that did not follow the gate."""
@@ -114,9 +118,14 @@ class SourceRunner:
         self._status = SourceStatus(self.source_id, SourceState.CONNECTING, utc_now())
         self._status_lock = threading.Lock()
         self._last_snapshot = float("-inf")
-        # frame id -> the moment grab() returned it (decoding thread writes, dispatch reads)
-        self._captured_at: dict[int, datetime] = {}
-        self._captured_lock = threading.Lock()
+        self._captures = CaptureTimes()
+        # `max_fps` on a live source with our own detector: our limiter (fps_limit.py), on the
+        # inference thread; a file, or a Roboflow model, keeps the pipeline's.
+        self._limiter = (
+            FrameRateLimiter(options.max_fps)
+            if options.max_fps and config.kind is not SourceKind.FILE and not spec.is_roboflow
+            else None
+        )
         zones = options.zones.get(self.source_id, SourceZones())
         self._tracker = (
             SourceTracker(options.tracking, zones, options.max_fps or 30.0)
@@ -145,11 +154,11 @@ class SourceRunner:
         common: dict[str, Any] = {
             "video_reference": reference,
             "on_prediction": self._on_prediction,
-            "max_fps": self._options.max_fps,
+            "max_fps": None if self._limiter is not None else self._options.max_fps,
             "status_update_handlers": handlers,
             "sink_mode": sink_mode,
             "decoding_buffer_size": self._options.decoding_buffer_size,
-            "predictions_queue_size": self._options.predictions_queue_size,
+            "predictions_queue_size": self._predictions_queue_size(),
         }
         if self.spec.is_roboflow:
             from ..detect.roboflow import init_roboflow_pipeline  # noqa: PLC0415
@@ -171,6 +180,14 @@ class SourceRunner:
         except BaseException:
             self.stop()  # the control thread, and whatever the pipeline did start
             raise
+
+    def _predictions_queue_size(self) -> int:
+        size = self._options.predictions_queue_size
+        if size is not None:
+            return size
+        if self.config.kind is SourceKind.FILE:
+            return FILE_PREDICTIONS_QUEUE
+        return LIVE_PREDICTIONS_QUEUE
 
     def stop(self) -> None:
         """Terminate the pipeline and join every thread it and we started."""
@@ -202,11 +219,15 @@ class SourceRunner:
         detector = self._detector
         assert detector is not None
         keeps = self.spec.keeps
+        limiter = self._limiter
         out: list[list[Detection] | None] = []
         for frame in frames:
             if not self._gate.is_open(self.source_id):
                 self.stats.frames_dropped_paused += 1
                 out.append(None)
+                continue
+            if limiter is not None and not limiter.admit(self._captures.peek(frame)):
+                out.append(None)  # over max_fps: not detected, so not tracked either
                 continue
             started = time.perf_counter()
             found = [d for d in detector(frame.image) if keeps(d)]
@@ -216,7 +237,11 @@ class SourceRunner:
 
     def _on_prediction(self, prediction: Any, frame: Any) -> None:
         """Dispatch thread: turn a prediction into a message and hand it to the publisher."""
-        if prediction is None or not self._gate.is_open(self.source_id):
+        epoch = self._gate.epoch(self.source_id)
+        self.stats.frames_dropped_overload += self._captures.dropped_before(epoch, frame.frame_id)
+        if prediction is None:
+            return  # refused by the gate or over max_fps on the inference thread (counted there)
+        if not self._gate.is_open(self.source_id):
             self.stats.frames_dropped_paused += 1
             return
         if isinstance(prediction, list):
@@ -233,18 +258,23 @@ class SourceRunner:
         # published or counted.
         detections = self._filters.apply(detections, int(image.shape[1]), int(image.shape[0]))
         tracked: TrackedFrame | None = None
-        epoch = self._gate.epoch(self.source_id)
+        captured = self._captures.take(frame)
         if self._tracker is not None:
             if not self._gate.admits(self.source_id, frame.frame_id):
                 self.stats.frames_dropped_paused += 1  # captured before a resume: not fed
                 return
-            tracked = self._tracker.process(detections, image, epoch)
+            # A live source's frames are tracked by their capture times (frames it dropped
+            # or we skipped are time, not missing steps); a file's, read as fast as we go,
+            # one step a frame, as its own clock has it.
+            live = self.config.kind is not SourceKind.FILE
+            when = captured.timestamp() if live else None
+            tracked = self._tracker.process(detections, image, epoch, when)
             detections = tracked.detections
         self._deliver(
             DetectionMessage(
                 source_id=self.source_id,
                 frame_id=frame.frame_id,
-                frame_timestamp=self._capture_time(frame),
+                frame_timestamp=captured,
                 model_id=self.spec.model_id,
                 image_width=int(image.shape[1]),
                 image_height=int(image.shape[0]),
@@ -255,24 +285,6 @@ class SourceRunner:
                 epoch=epoch,
             )
         )
-
-    def _capture_time(self, frame: Any) -> datetime:
-        """Return when `grab()` returned this frame: the moment it was captured.
-
-        The pipeline's own `frame_timestamp` is taken *before* `grab()` waits for the frame
-        (up to a frame period early on a live source) or derived from a file's mtime; the
-        status update it sends right after `grab()` returns carries the true moment. Entries
-        of frames dropped on the way (a stream's drop-oldest buffer) are pruned here.
-        """
-        frame_id = frame.frame_id
-        with self._captured_lock:
-            moment = self._captured_at.pop(frame_id, None)
-            if len(self._captured_at) > _CAPTURE_BACKLOG:
-                for stale in [fid for fid in self._captured_at if fid < frame_id]:
-                    del self._captured_at[stale]
-        if moment is None:  # not seen (a handler that came late): the pipeline's own stamp
-            moment = frame.frame_timestamp
-        return moment if moment.tzinfo is not None else moment.astimezone(UTC)
 
     def _maybe_snapshot(self, image: Any, detections: tuple[Detection, ...]) -> bytes | None:
         """Render a snapshot when one is due (throttled; frames with detections only)."""
@@ -291,8 +303,7 @@ class SourceRunner:
         payload = update.payload
         if event == "FRAME_CAPTURED":
             frame_id = payload["frame_id"]
-            with self._captured_lock:
-                self._captured_at[frame_id] = update.timestamp  # stamped as grab() returned
+            self._captures.note(frame_id, update.timestamp)  # stamped as grab() returned
             self._gate.note_captured(self.source_id, frame_id)
             return
         if event == "SOURCE_STATE_UPDATE":

@@ -29,6 +29,7 @@ from .grammar import (
     API_KEY_ENV,
     LOG_LEVELS,
     PASSWORD_ENV,
+    TLS_VERSIONS,
     ConfigError,
     as_bool,
     as_float,
@@ -58,10 +59,35 @@ class CliConfig:
 Pick = Callable[..., Any]
 
 
+def _existing_file(value: Any, key: str, what: str) -> str | None:
+    """Return a configured path as a string if the file exists; None when not configured."""
+    if value is None or value == "":
+        return None
+    path = as_str(value, key)
+    if not Path(path).expanduser().is_file():
+        raise ConfigError(f"the {what} file {path} ({key}) does not exist")
+    return str(Path(path).expanduser())
+
+
 def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
-    tls_ca = pick("tls_ca")
+    tls_ca = _existing_file(pick("tls_ca"), "tls_ca", "TLS CA")
+    tls_cert = _existing_file(pick("tls_cert"), "tls_cert", "TLS client certificate")
+    tls_key = _existing_file(pick("tls_key"), "tls_key", "TLS client key")
+    if tls_key and not tls_cert:
+        raise ConfigError("tls_key needs tls_cert: the client certificate it belongs to")
+    tls_min_version = pick("tls_min_version")
+    if tls_min_version is not None:
+        tls_min_version = as_str(tls_min_version, "tls_min_version")
+        if tls_min_version not in TLS_VERSIONS:
+            raise ConfigError(
+                f"tls_min_version must be one of {', '.join(TLS_VERSIONS)}, got {tls_min_version!r}"
+            )
     tls_insecure = as_bool(pick("tls_insecure", False), "tls_insecure")
-    tls = as_bool(pick("tls", False), "tls") or bool(tls_ca) or tls_insecure
+    tls = (
+        as_bool(pick("tls", False), "tls")
+        or bool(tls_ca or tls_cert or tls_min_version)
+        or tls_insecure
+    )
     port = as_int(pick("mqtt_port", 8883 if tls else 1883), "mqtt_port")
     if not 0 < port < 65536:
         raise ConfigError(f"mqtt_port must be between 1 and 65535, got {port}")
@@ -74,16 +100,17 @@ def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
     )
     if password and not username:
         raise ConfigError("an MQTT password needs a user name (--mqtt-username)")
-    if tls_ca and not Path(str(tls_ca)).is_file():
-        raise ConfigError(f"the TLS CA file {tls_ca} does not exist")
     return MqttSettings(
         host=as_str(pick("mqtt_host", "127.0.0.1"), "mqtt_host"),
         port=port,
         username=as_str(username, "mqtt_username") if username is not None else None,
         password=password,
         tls=tls,
-        tls_ca=str(tls_ca) if tls_ca else None,
+        tls_ca=tls_ca,
         tls_insecure=tls_insecure,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_min_version=tls_min_version,
     )
 
 

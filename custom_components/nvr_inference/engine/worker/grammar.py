@@ -22,6 +22,8 @@ from ..video.sources import SourceConfig, redact_text
 PASSWORD_ENV = "NVR_MQTT_PASSWORD"
 API_KEY_ENV = "ROBOFLOW_API_KEY"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+TLS_VERSIONS = ("1.2", "1.3")
+"""The oldest TLS version a worker may be told to accept (`tls_min_version`)."""
 
 
 class ConfigError(Exception):
@@ -36,6 +38,9 @@ _KEYS = {
     "tls",
     "tls_ca",
     "tls_insecure",
+    "tls_cert",
+    "tls_key",
+    "tls_min_version",
     "base_topic",
     "discovery_prefix",
     "name",

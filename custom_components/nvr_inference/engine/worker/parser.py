@@ -12,7 +12,7 @@ import argparse
 from typing import NoReturn
 
 from ..video.camera_settings import DEFAULT_MAX_FPS
-from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV
+from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
 
 EXIT_CONFIG = 2
 """Exit code: something to fix in the configuration (a flag, the config file, a source)."""
@@ -63,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="do not verify the broker's certificate (implies --tls)",
+    )
+    mqtt.add_argument(
+        "--tls-cert",
+        help="this worker's client certificate, PEM (mutual TLS; implies --tls)",
+    )
+    mqtt.add_argument(
+        "--tls-key",
+        help="the client certificate's private key, PEM, unencrypted (default: in --tls-cert)",
+    )
+    mqtt.add_argument(
+        "--tls-min-version",
+        choices=TLS_VERSIONS,
+        help="refuse brokers that offer only older TLS versions (default 1.2; implies --tls)",
     )
     mqtt.add_argument("--base-topic", help="topic prefix (default nvr)")
     mqtt.add_argument("--discovery-prefix", help="Home Assistant discovery (default homeassistant)")
@@ -167,8 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a deterministic sample video",
         description="Write a sample scene to PATH (10 fps, MJPG in AVI). `faces`: two drawn "
         "faces, a sliding box, an empty tail (130 frames). `person`: a person cut out of a "
-        "photograph walks into a still room, stands, and walks out (200 frames, still 90%% of "
-        "the time); the photo is scikit-image's astronaut.png, which scripts/setup extracts.",
+        "photograph walks into a still room, stands, and walks out (200 frames, still 90% of "
+        "the time); the photo is scikit-image's astronaut.png: found in scikit-image when it "
+        "is installed (pip install scikit-image), in $NVR_PHOTO_DIR, or given with --photo.",
     )
     sample.add_argument("path", help="output file (.avi)")
     sample.add_argument(
@@ -177,8 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument(
         "--photo",
         default=None,
-        help="the person scene's photo (default: astronaut.png from scripts/setup's cache, "
-        "or from $NVR_PHOTO_DIR)",
+        help="the person scene's photo (default: astronaut.png from $NVR_PHOTO_DIR, the "
+        "repository's photo cache, or scikit-image)",
     )
     sample.add_argument(
         "--frames", type=int, default=None, help="number of frames (default: one loop)"
