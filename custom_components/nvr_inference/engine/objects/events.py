@@ -34,7 +34,7 @@ from ..contract.transport import FENCED_QOS, Outgoing
 from ..video.camera_settings import CameraSettings
 from ..video.sources import SourceConfig
 from .event_records import EventRecord, TrackedObject
-from .filters import SCORE_HISTORY, computed_score
+from .filters import computed_score
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
 
@@ -154,7 +154,7 @@ class EventEngine:
                 obj = objects[det.tracker_id] = self._open(det, now)
             else:
                 self._observe(obj, det, now)
-            self._follow(sid, obj, det, now)
+            obj.sighted(det.confidence, det.zones, self._zones[sid].zones, now)
         for snap in message.track_snapshots:
             tracked = objects.get(snap.tracker_id)
             if tracked is not None:
@@ -242,15 +242,6 @@ class EventEngine:
             now - obj.still_since >= timedelta(seconds=self.options.stationary_after)
         ):
             obj.stationary = True
-
-    def _follow(self, sid: int, obj: TrackedObject, det: Detection, now: datetime) -> None:
-        """Apply the camera's rules to one sighting: its score for the median, zones by rule."""
-        obj.scores.append(det.confidence)
-        del obj.scores[:-SCORE_HISTORY]
-        obj.current_zones = obj.presence.update(det.zones, self._zones[sid].zones, now)
-        for zone in obj.current_zones:
-            if zone not in obj.entered_zones:
-                obj.entered_zones.append(zone)
 
     def _qualifies(self, sid: int, obj: TrackedObject) -> bool:
         """Return True once the object may be an event: its median score, a required zone."""
