@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from .engine.video.camera_settings import DEFAULT_MAX_FPS as ENGINE_MAX_FPS
+
 DOMAIN: Final = "nvr_inference"
 LOGGER = logging.getLogger(__package__)
 
@@ -23,6 +25,7 @@ CONF_DISCOVERY: Final = "discovery"  # publish MQTT discovery for detection enti
 CONF_TRACKING: Final = "tracking"  # TrackingOptions fields (engine/objects/tracking.py)
 CONF_ZONES: Final = "zones"  # {"<source_id>": {"zones": [...], "lines": [...]}}
 CONF_MOTION_GATING: Final = "motion_gating"  # face/person only where the picture changed
+CONF_CAMERAS: Final = "cameras"  # {"<source_id>": CameraSettings.as_dict()}: each one's own
 
 # Keys inside one source dict.
 SOURCE_ID: Final = "source_id"
@@ -47,7 +50,7 @@ DETECTORS: Final = (
 
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5
-DEFAULT_MAX_FPS: Final = 5.0
+DEFAULT_MAX_FPS: Final = ENGINE_MAX_FPS  # one default for both hosts (camera_settings.py)
 DEFAULT_DISCOVERY: Final = False
 """MQTT discovery off unless asked: in the Home Assistant that runs the entry, it would only
 duplicate the native entities. Entries made before kept the `True` the flow wrote for them."""

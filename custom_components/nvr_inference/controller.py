@@ -29,6 +29,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from .bridge import LoopBridge
 from .const import (
     CONF_BASE_TOPIC,
+    CONF_CAMERAS,
     CONF_CLASSES,
     CONF_CONFIDENCE,
     CONF_DETECTOR,
@@ -55,6 +56,7 @@ from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
+from .engine.video.camera_settings import CameraSettings
 from .engine.video.engine import Engine
 from .engine.video.pipeline import inference_pipeline_class
 from .engine.video.runner import SNAPSHOT_INTERVAL, RunnerOptions
@@ -87,6 +89,18 @@ def zones_from_options(
     return {
         int(sid): zones_from_dict(drawn)
         for sid, drawn in stored.items()
+        if str(sid).isdigit() and int(sid) in sources
+    }
+
+
+def cameras_from_options(
+    options: Mapping[str, Any], sources: Mapping[int, SourceConfig]
+) -> dict[int, CameraSettings]:
+    """Read each camera's own settings from the entry's options (a removed source's go)."""
+    stored = options.get(CONF_CAMERAS) or {}
+    return {
+        int(sid): CameraSettings.from_mapping(own, sources[int(sid)].display_name)
+        for sid, own in stored.items()
         if str(sid).isdigit() and int(sid) in sources
     }
 
@@ -132,6 +146,7 @@ class NvrController:
         self.spec = detector_from_entry(data, options)
         self.tracking = tracking_from_options(options)
         self.zones = zones_from_options(options, self.sources)
+        self.cameras = cameras_from_options(options, self.sources)
         self.gate = PauseGate(self.sources)
         self.transport = HassTransport(hass)
         self.bridge = LoopBridge(
@@ -149,6 +164,7 @@ class NvrController:
                 snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=self.tracking,
                 zones=self.zones,
+                cameras=self.cameras,
             ),
         )
         self.feed = EntityFeed()

@@ -728,7 +728,7 @@ async def test_reauth_errors(
 async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["detection", "tracking", "zones"]
+    assert result["menu_options"] == ["detection", "tracking", "zones", "cameras"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )

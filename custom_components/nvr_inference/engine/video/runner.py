@@ -30,6 +30,7 @@ from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
 from ..objects.zones import SourceZones
+from .camera_settings import CameraSettings
 from .capture_times import CaptureTimes
 from .fps_limit import FrameRateLimiter
 from .pipeline import (
@@ -63,6 +64,7 @@ class RunnerOptions:
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
     zones: Mapping[int, SourceZones] = field(default_factory=dict)
+    cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
 
 
 LIVE_PREDICTIONS_QUEUE = 2
@@ -85,6 +87,12 @@ class SourceRunner:
         options: RunnerOptions,
     ) -> None:
         """Prepare (nothing starts until `start()`)."""
+        # The camera's own settings over the host's (camera_settings.py): from here on
+        # `spec` and `options` are this camera's.
+        camera = options.cameras.get(config.source_id, CameraSettings())
+        spec = camera.detector_spec(spec)
+        options = replace(options, max_fps=camera.frame_rate(options.max_fps))
+        self._filters = camera.filters
         self.config = config
         self.source_id = config.source_id
         self.spec = spec
@@ -256,6 +264,9 @@ class SourceRunner:
             )
             self.stats.record(None)  # the model ran inside the pipeline: no timing of ours
         image = frame.image
+        # Object filters and masks (objects/filters.py): what they drop is never tracked,
+        # published or counted.
+        detections = self._filters.apply(detections, int(image.shape[1]), int(image.shape[0]))
         tracked: TrackedFrame | None = None
         captured = self._captures.take(frame)
         # The tracker epoch and the admission in one hold of the gate's lock: the first frame

@@ -17,7 +17,13 @@ from typing import Any
 
 from ..detect.spec import DetectorSpec, parse_detector
 from ..objects.tracking import TrackingError, TrackingOptions
-from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line, validate_zones
+from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line
+from ..video.camera_settings import (
+    DEFAULT_MAX_FPS,
+    CameraSettings,
+    CameraSettingsError,
+    validate_camera,
+)
 from ..video.sources import SourceConfig
 from .grammar import (
     API_KEY_ENV,
@@ -180,9 +186,10 @@ def _zones(
     """Every source's zones (YAML per source, then --zone flags), validated."""
     by_id = {s.source_id: s for s in sources}
     by_name = {s.name.lower(): s for s in sources if s.name}
-    zones: dict[int, SourceZones] = {
-        sid: zones_of(drawn, f"source {by_id[sid].display_name}") for sid, drawn in written.items()
-    }
+    zones: dict[int, SourceZones] = {}
+    for sid, drawn in written.items():
+        if own := zones_of(drawn, f"source {by_id[sid].display_name}"):
+            zones[sid] = own
     for text in options.get("zones") or []:
         target, sep, definition = text.partition("=")
         source = by_name.get(target.strip().lower()) or (
@@ -199,14 +206,26 @@ def _zones(
             zones[source.source_id] = SourceZones(current.zones, (*current.lines, parsed))
         else:
             zones[source.source_id] = SourceZones((*current.zones, parsed), current.lines)
-    for sid, drawn in zones.items():
-        if drawn and not tracking.enabled:
-            raise ConfigError("zones and lines need tracking: drop --no-tracking")
-        try:
-            validate_zones(drawn, spec.reported_classes)
-        except ZoneError as err:
-            raise ConfigError(f"source {by_id[sid].display_name}: {err}") from None
+    if zones and not tracking.enabled:
+        raise ConfigError("zones and lines need tracking: drop --no-tracking")
     return zones
+
+
+def _cameras(
+    sources: tuple[SourceConfig, ...],
+    written: Mapping[int, Any],
+    spec: DetectorSpec,
+    zones: Mapping[int, SourceZones],
+) -> dict[int, CameraSettings]:
+    """Every source's own settings (YAML, beside its zones), checked with its zones."""
+    cameras: dict[int, CameraSettings] = {}
+    for source in sources:
+        sid, where = source.source_id, f"source {source.display_name}"
+        camera = CameraSettings.from_mapping(written.get(sid) or {}, where)
+        validate_camera(camera, spec, zones.get(sid, SourceZones()), where)
+        if camera:
+            cameras[sid] = camera
+    return cameras
 
 
 def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
@@ -246,9 +265,10 @@ def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
     try:
         tracking = _tracking(options, file_config)
         zones = _zones(options, sources, drawn, spec, tracking)
-    except (TrackingError, ZoneError) as err:
+        cameras = _cameras(sources, drawn, spec, zones)
+    except (TrackingError, ZoneError, CameraSettingsError) as err:
         raise ConfigError(str(err)) from None
-    max_fps = as_float(pick("max_fps", 0.0), "max_fps")
+    max_fps = as_float(pick("max_fps", DEFAULT_MAX_FPS), "max_fps")
     if max_fps < 0:
         raise ConfigError(f"max_fps must be >= 0, got {max_fps:g}")
     state_file = pick("state_file")
@@ -264,5 +284,6 @@ def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
         state_file=Path(as_str(state_file, "state_file")).expanduser() if state_file else None,
         tracking=tracking,
         zones=zones,
+        cameras=cameras,
     )
     return CliConfig(settings, log_level, remove=False)

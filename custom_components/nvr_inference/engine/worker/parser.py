@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+from ..video.camera_settings import DEFAULT_MAX_FPS
 from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
 
 EXIT_CONFIG = 2
@@ -110,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument(
         "--api-key-file", help=f"file holding the Roboflow API key (or ${API_KEY_ENV})"
     )
-    detect.add_argument("--max-fps", type=float, help="frames per second per source (0: all)")
+    detect.add_argument(
+        "--max-fps",
+        type=float,
+        help=f"frames per second per source (default {DEFAULT_MAX_FPS:g}; 0: every frame)",
+    )
     detect.add_argument("--confidence", type=float, help="minimum confidence (default 0.5)")
     detect.add_argument(
         "--motion-gating",

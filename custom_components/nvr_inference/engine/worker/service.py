@@ -91,6 +91,7 @@ class Worker:
                 snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=settings.tracking,
                 zones=settings.zones,
+                cameras=settings.cameras,
             ),
         )
         self.gate = self.engine.gate

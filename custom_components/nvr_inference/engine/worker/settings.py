@@ -20,6 +20,7 @@ from ..contract.topics import node_id
 from ..detect.spec import DetectorSpec
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
+from ..video.camera_settings import CameraSettings
 from ..video.sources import SourceConfig
 
 
@@ -63,6 +64,7 @@ class WorkerSettings:
     state_file: Path | None = None  # None: default_state_file(name)
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
     zones: Mapping[int, SourceZones] = field(default_factory=dict)
+    cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
 
     @property
     def node(self) -> str:

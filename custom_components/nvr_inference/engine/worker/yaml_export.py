@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..detect.spec import DetectorSpec
 from ..objects.zones import SourceZones
+from ..video.camera_settings import CameraSettings
 from ..video.sources import SECRET_QUERY_PARAMS, SourceConfig, url_secrets
 from .grammar import API_KEY_ENV, PASSWORD_ENV
 from .settings import WorkerSettings
@@ -104,6 +105,7 @@ def _zones(drawn: SourceZones) -> dict[str, Any]:
                 "name": zone.name,
                 "points": _Flow(_Flow(point) for point in zone.points),
                 **({"classes": _Flow(sorted(zone.classes))} if zone.classes else {}),
+                **zone.rules(),
             }
             for zone in drawn.zones
         ]
@@ -120,7 +122,23 @@ def _zones(drawn: SourceZones) -> dict[str, Any]:
     return out
 
 
-def _source(source: SourceConfig, drawn: SourceZones | None) -> tuple[dict[str, Any], bool]:
+def _camera(camera: CameraSettings) -> dict[str, Any]:
+    """Return a camera's own settings, with points and class lists written inline."""
+    out = camera.as_dict()
+    for key in ("classes", "required_zones"):
+        if key in out:
+            out[key] = _Flow(out[key])
+    if "masks" in out:
+        out["masks"] = [_Flow(_Flow(p) for p in mask) for mask in out["masks"]]
+    for rule in out.get("filters", {}).values():
+        if "masks" in rule:
+            rule["masks"] = [_Flow(_Flow(p) for p in mask) for mask in rule["masks"]]
+    return out
+
+
+def _source(
+    source: SourceConfig, drawn: SourceZones | None, camera: CameraSettings | None
+) -> tuple[dict[str, Any], bool]:
     reference, redacted = without_password(source.reference)
     item: dict[str, Any] = {"source_id": source.source_id}
     if source.name:
@@ -129,6 +147,8 @@ def _source(source: SourceConfig, drawn: SourceZones | None) -> tuple[dict[str, 
     item["loop"] = source.loop
     if drawn:
         item.update(_zones(drawn))
+    if camera:
+        item.update(_camera(camera))
     return item, redacted
 
 
@@ -163,15 +183,15 @@ def worker_config(settings: WorkerSettings) -> tuple[dict[str, Any], list[str]]:
         config["classes"] = _Flow(sorted(spec.classes))
     config["motion_gating"] = spec.motion_gating
     config["full_frame_interval"] = spec.full_frame_interval
-    if settings.max_fps:
-        config["max_fps"] = settings.max_fps
+    config["max_fps"] = settings.max_fps or 0  # 0: every frame (the default is 5)
     if settings.state_file is not None:
         config["state_file"] = str(settings.state_file)
     config["tracking"] = asdict(settings.tracking)
     sources: list[dict[str, Any]] = []
     redacted: list[str] = []
     for source in settings.sources:
-        item, had_password = _source(source, settings.zones.get(source.source_id))
+        sid = source.source_id
+        item, had_password = _source(source, settings.zones.get(sid), settings.cameras.get(sid))
         sources.append(item)
         if had_password:
             redacted.append(source.display_name)
