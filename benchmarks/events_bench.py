@@ -65,6 +65,96 @@ def _objects(count: int, frame: int) -> list[Detection]:
     return found
 
 
+def _boxes(count: int, frame: int) -> Any:
+    """The same objects as `_objects`, as supervision's boxes (what every library is fed)."""
+    import supervision as sv  # noqa: PLC0415
+
+    found = _objects(count, frame)
+    return sv.Detections(
+        xyxy=np.array(
+            [
+                [d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2]
+                for d in found
+            ],
+            dtype=np.float32,
+        ),
+        confidence=np.full(count, 0.8, dtype=np.float32),
+        class_id=np.zeros(count, dtype=int),
+    )
+
+
+def _libraries() -> dict[str, tuple[Any, Any]]:
+    """Each tracker library there is: (make a tracker, one update), at our settings."""
+    import warnings  # noqa: PLC0415
+
+    import supervision as sv  # noqa: PLC0415
+
+    from custom_components.nvr_inference.engine.objects.tracking import (  # noqa: PLC0415
+        _new_bytetrack,
+    )
+
+    def supervision_bytetrack() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return sv.ByteTrack(0.25, 30, 0.8, 30)
+
+    out: dict[str, tuple[Any, Any]] = {
+        f"supervision {sv.__version__} ByteTrack": (
+            supervision_bytetrack,
+            lambda t, d, _i: t.update_with_detections(d),
+        ),
+        "trackers ByteTrackTracker (ours: capture times)": (
+            lambda: _new_bytetrack(TrackingOptions()),
+            lambda t, d, i: t.update(d, timestamp=i / 30),
+        ),
+    }
+    try:
+        import norfair  # noqa: PLC0415
+    except ImportError:
+        return out
+
+    def norfair_update(tracker: Any, boxes: Any, _i: int) -> Any:
+        found = [
+            norfair.Detection(np.array([[b[0], b[1]], [b[2], b[3]]]), scores=np.array([0.8, 0.8]))
+            for b in boxes.xyxy
+        ]
+        return tracker.update(found)
+
+    out[f"norfair {norfair.__version__} (IoU)"] = (
+        lambda: norfair.Tracker(
+            distance_function="iou", distance_threshold=0.8, hit_counter_max=30
+        ),
+        norfair_update,
+    )
+    return out
+
+
+def tracker_libraries(motion_ms: float, frames: int = 300) -> dict[str, Any]:
+    """One update of each tracker library on the same tracks, ms a frame; one run."""
+    from importlib.util import find_spec  # noqa: PLC0415
+
+    result: dict[str, Any] = {}
+    for name, (make, update) in _libraries().items():
+        row: dict[str, Any] = {}
+        for count in (1, 10, 50):
+            tracker = make()
+            boxes = [_boxes(count, i) for i in range(30 + frames)]
+            spent = 0.0
+            for i, frame_boxes in enumerate(boxes):
+                t0 = time.perf_counter()
+                update(tracker, frame_boxes, i)
+                if i >= 30:
+                    spent += time.perf_counter() - t0
+            row[f"{count}_objects_ms"] = round(spent * 1000 / frames, 3)
+        row["10_objects_ratio_to_motion"] = round(row["10_objects_ms"] / motion_ms, 3)
+        result[name] = row
+    if find_spec("norfair") is None:
+        result["norfair"] = (
+            "not installed: norfair 2.3 declares numpy < 2 (Home Assistant pins 2.3)"
+        )
+    return result
+
+
 def tracking_cost(frames: int = 300) -> dict[str, Any]:
     """Per-frame cost of tracking + zones and of the event engine, vs the motion detector."""
     images = [render_frame(i, SIZE) for i in range(60)]
@@ -101,7 +191,7 @@ def tracking_cost(frames: int = 300) -> dict[str, Any]:
         for i in range(warm + frames):
             image = images[i % len(images)]
             t0 = time.perf_counter()
-            tracked = tracker.process(_objects(count, i), image, 0)
+            tracked = tracker.process(_objects(count, i), image, 0, 1000.0 + i / 30)
             t1 = time.perf_counter()
             message = DetectionMessage(
                 0,
@@ -124,6 +214,7 @@ def tracking_cost(frames: int = 300) -> dict[str, Any]:
         result[f"{count}_objects"] = {
             "tracking_and_zones_ms": round(track_ms, 3),
             "event_engine_ms": round(event_ms, 3),
+            "total_ms": round(track_ms + event_ms, 3),
             "ratio_to_motion": round((track_ms + event_ms) / motion_ms, 3),
             "ratio_to_person": round((track_ms + event_ms) / person_ms, 3),
         }
@@ -132,6 +223,7 @@ def tracking_cost(frames: int = 300) -> dict[str, Any]:
     for _ in range(20):
         render_snapshot(image, _objects(1, 0), polygons=[])
     result["snapshot_render_ms"] = round((time.perf_counter() - t0) * 1000 / 20, 2)
+    result["libraries"] = tracker_libraries(motion_ms, frames)
     return result
 
 
@@ -221,11 +313,14 @@ def main() -> None:
     """Run the three parts; print them; merge into benchmarks/results/events.json."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--cost-only", action="store_true", help="only part 1, the cost")
     args = parser.parse_args()
     inference_pipeline_class()
     cost = tracking_cost()
     write_results("events", "tracking_cost", cost)
     print("EVENTS cost", json.dumps(cost), flush=True)
+    if args.cost_only:
+        return
     latency = new_event_latency(args.seconds)
     write_results("events", "new_latency", latency)
     print("EVENTS latency", json.dumps(latency), flush=True)

@@ -139,6 +139,7 @@ class FrameClock:
     def __init__(self) -> None:
         self.captured: dict[tuple[int, int], float] = {}
         self.handed: dict[tuple[int, int], float] = {}
+        self.with_detections: set[tuple[int, int]] = set()  # handed messages holding any
 
     @contextmanager
     def instrument(self) -> Iterator[None]:
@@ -158,6 +159,8 @@ class FrameClock:
 
             def timed_deliver(message: Any) -> None:
                 clock.handed[(source_id, message.frame_id)] = time.perf_counter()
+                if message.detections:
+                    clock.with_detections.add((source_id, message.frame_id))
                 deliver(message)
 
             runner._on_pipeline_status = timed_status  # type: ignore[method-assign]  # noqa: SLF001
@@ -205,6 +208,7 @@ class Watcher:
         self.base = base
         self.clock = clock
         self.watch = Watch()
+        self.received: set[tuple[int, int]] = set()  # (source id, frame id) of every detection
         self.statuses: list[StatusSeen] = []
         self.paused: dict[int, bool] = {}
         self._resume_boundary: dict[int, float] = {}
@@ -240,6 +244,7 @@ class Watcher:
                 self._cond.notify_all()
         frame_id = int(json.loads(payload)["frame_id"])
         key = (source_id, frame_id)
+        self.received.add(key)
         if self.paused.get(source_id, False):
             watch.leaked += 1
             if len(watch.leak_examples) < 5:
@@ -390,6 +395,42 @@ def drive_cycles(
     seconds = time.perf_counter() - started
     detections = watcher.watch.detections - detections_before
     return CycleResult(cycles, pause_ack, resume_ack, seconds, detections)
+
+
+def steady_window(watcher: Watcher, seconds: float, stats: Any = None) -> dict[str, Any]:
+    """Live with no pause cycles for `seconds`: frames published, and how late they arrive.
+
+    Of the frames the cameras captured in the window: *processed*, the share that reached the
+    publisher (detected, tracked, its message built); *published*, the share of those whose
+    message held detections that reached the independent subscriber (an empty frame after an
+    empty one is no message, by the publisher's rule). *capture -> subscriber* is over the
+    messages that arrived. `stats` (the runners' SourceStats) adds the frames the sources
+    dropped as overload.
+    """
+    clock = watcher.clock
+    watch = watcher.watch
+    dropped_before = sum(s.frames_dropped_overload for s in stats or ())
+    first = len(watch.capture_to_sub)
+    started = time.perf_counter()
+    threading.Event().wait(seconds)  # the measuring window, not a synchronisation
+    ended = time.perf_counter()
+    threading.Event().wait(1.0)  # let what was captured in the window arrive
+    latencies = watch.capture_to_sub[first:]
+    in_window = [key for key, t in list(clock.captured.items()) if started <= t < ended]
+    handed = [key for key in in_window if key in clock.handed]
+    expected = [key for key in handed if key in clock.with_detections]
+    received = sum(1 for key in expected if key in watcher.received)
+    return {
+        "seconds": seconds,
+        "frames_captured": len(in_window),
+        "frames_processed": len(handed),
+        "processed_share": round(len(handed) / max(1, len(in_window)), 3),
+        "messages_with_detections": len(expected),
+        "published_share": round(received / max(1, len(expected)), 3),
+        "capture_to_subscriber": summary_ms(latencies),
+        "frames_dropped_overload": sum(s.frames_dropped_overload for s in stats or ())
+        - dropped_before,
+    }
 
 
 def load_result(

@@ -13,7 +13,84 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path("benchmarks/results")
-FILES = ("engine", "e2e", "load", "resources", "soak", "detectors", "local_model")
+FILES = ("engine", "e2e", "load", "resources", "soak", "detectors", "local_model", "events")
+
+# The per-frame goals of issue 22, with what they measured before the work (main at 2fca722,
+# supervision's ByteTrack, the pipeline's fps limiter, a 64-deep predictions queue), measured
+# on 2026-12-03 in the same sitting as the docs' "after" figures (docs/benchmarks.md).
+GOALS: tuple[tuple[str, str, str, tuple[str, ...], float | None], ...] = (
+    # (goal, target, before, path into the results, factor for the shown value)
+    (
+        "tracking+zones+events, 10 objects (ms)",
+        "<= 0.5",
+        "1.82",
+        ("events", "tracking_cost", "10_objects", "total_ms"),
+        None,
+    ),
+    (
+        "  ... as a share of the motion detector",
+        "<= 0.25",
+        "1.43",
+        ("events", "tracking_cost", "10_objects", "ratio_to_motion"),
+        None,
+    ),
+    (
+        "max_fps 5 on a 30 fps camera (fps)",
+        "4.9-5.1",
+        "4.6",
+        ("engine", "fps_limit", "camera_30fps_max_5"),
+        None,
+    ),
+    (
+        "max_fps 10 on a 10 fps camera (fps)",
+        ">= 9.5",
+        "6.1",
+        ("engine", "fps_limit", "camera_10fps_max_10"),
+        None,
+    ),
+    (
+        "our sink / null sink, motion, tracking on",
+        ">= 0.95",
+        "0.68",
+        ("engine", "pipeline", "motion_ratio"),
+        None,
+    ),
+    (
+        "our sink / null sink, face, tracking on",
+        ">= 0.95",
+        "0.78",
+        ("engine", "pipeline", "face_ratio"),
+        None,
+    ),
+    (
+        "16 x 30 fps worker: capture -> subscriber p50 (ms)",
+        "<= 50",
+        "378",
+        ("load", "worker_16src_default", "steady", "capture_to_subscriber", "p50_ms"),
+        None,
+    ),
+    (
+        "16 x 30 fps worker: frames processed (%)",
+        ">= 90",
+        "92.6",
+        ("load", "worker_16src_default", "steady", "processed_share"),
+        100.0,
+    ),
+    (
+        "16 x 30 fps worker: messages with detections published (%)",
+        "",
+        "99.0",
+        ("load", "worker_16src_default", "steady", "published_share"),
+        100.0,
+    ),
+    (
+        "16 x 30 fps worker: frames dropped as overload",
+        "counted",
+        "uncounted",
+        ("load", "worker_16src_default", "steady", "frames_dropped_overload"),
+        None,
+    ),
+)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -61,6 +138,29 @@ def load_table(load: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _lookup(summary: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = summary
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def goals_table(summary: dict[str, Any]) -> list[str]:
+    """Issue 22's per-frame goals: target, before (dated, in GOALS), and this run's figure."""
+    head = f"{'goal':<60}{'target':>10}{'before':>10}{'now':>10}"
+    rows = [head, "-" * len(head)]
+    for goal, target, before, path, factor in GOALS:
+        value = _lookup(summary, path)
+        if isinstance(value, int | float) and factor:
+            value *= factor
+        shown = "-" if value is None else f"{value:.3g}" if isinstance(value, float) else value
+        rows.append(f"{goal:<60}{target:>10}{before:>10}{shown!s:>10}")
+    rows.append("(before: main at 2fca722 on 2026-12-03, see docs/benchmarks.md; now: this run)")
+    return rows
+
+
 def flat(section: str, values: Any, prefix: str = "") -> list[str]:
     """Render any other section as `key  value` lines."""
     lines: list[str] = []
@@ -103,6 +203,8 @@ def main() -> None:
             continue
         for section, values in data.items():
             print("\n".join(flat(section, values)))
+    print("\n== goals (issue 22) ==")
+    print("\n".join(goals_table(summary)))
     out = RESULTS / "summary.json"
     out.write_text(json.dumps(summary, indent=2))
     print(f"\n(written to {out})")

@@ -23,6 +23,7 @@ from benchmarks.harness import (
     drive_cycles,
     load_result,
     raw_probe,
+    steady_window,
     write_results,
 )
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
@@ -36,7 +37,12 @@ from tests.mqtt_helpers import run_broker
 
 
 def run_one(
-    video: Path, sources: int, cycles: int, nodelay: bool, tracking: bool = True
+    video: Path,
+    sources: int,
+    cycles: int,
+    nodelay: bool,
+    tracking: bool = True,
+    steady: float = 10.0,
 ) -> dict[str, Any]:
     """One worker with `sources` cameras on a fresh broker; drive the cycles; return numbers."""
     extra = "set_tcp_nodelay true\n" if nodelay else ""
@@ -62,6 +68,8 @@ def run_one(
             ids = list(range(sources))
             watcher.wait_sources(ids)
             watcher.wait_detections(10 * sources)
+            stats = [r.stats for r in worker.engine.runners.values()]
+            live = steady_window(watcher, steady, stats)
             with raw_probe(broker.host, broker.port, watcher):
                 result = drive_cycles(watcher, ids, cycles, 2000 + sources)
         finally:
@@ -77,6 +85,7 @@ def run_one(
             "frame_size": f"{LOAD_SIZE[0]}x{LOAD_SIZE[1]}",
             "broker_tcp_nodelay": nodelay,
             "tracking": tracking,
+            "steady": live,
         },
     )
 
@@ -91,14 +100,21 @@ def main() -> None:
         action="store_true",
         help="tracking and events off (the default is on, as for users): what they cost",
     )
+    parser.add_argument(
+        "--steady", type=float, default=10.0, help="seconds live without cycles, first"
+    )
+    parser.add_argument("--no-nodelay-run", action="store_true", help="skip the nodelay row")
     args = parser.parse_args()
     inference_pipeline_class()  # import order matters in the full profile (see pipeline.py)
-    grid = [(int(n), False) for n in args.sources.split(",")] + [(4, True)]
+    grid = [(int(n), False) for n in args.sources.split(",")]
+    grid += [] if args.no_nodelay_run else [(4, True)]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         video = write_sample_video(Path(tmp) / "load.avi", size=LOAD_SIZE, fps=LOAD_FPS)
         for sources, nodelay in grid:
-            result = run_one(video, sources, args.cycles, nodelay, not args.no_tracking)
+            result = run_one(
+                video, sources, args.cycles, nodelay, not args.no_tracking, args.steady
+            )
             section = f"worker_{sources}src_{'nodelay' if nodelay else 'default'}"
             section += "_untracked" if args.no_tracking else ""
             write_results("load", section, result)

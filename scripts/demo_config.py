@@ -40,7 +40,8 @@ DEMO_PASSWORD = "demo-nvr-1234"
 
 NVR_TITLE = "NVR"
 NVR_BASE_TOPIC = "nvr"
-NVR_DETECTOR = "person"
+NVR_DETECTOR = "objects"
+"""COCO on LiteRT, offline: it reports the scene's person and cat (its default classes)."""
 SOURCE_NAME = "Sample"
 MARKER = ".nvr-demo"
 """A file in the demo dir: `--fresh` only deletes a dir that has it (or an empty one)."""
@@ -97,7 +98,7 @@ logger:
 
 
 def mosquitto_conf(mqtt_port: int) -> str:
-    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see README, 'Numbers')."""
+    """Return mosquitto.conf: loopback only, anonymous, TCP_NODELAY (see docs/benchmarks.md)."""
     return (
         f"# Written by scripts/demo at every run.\n"
         f"listener {mqtt_port} 127.0.0.1\n"
@@ -125,16 +126,17 @@ def onboarding_store() -> str:
 
 
 def video_path(demo_dir: Path) -> Path:
-    """Where the demo keeps its sample video: the person scene (engine/samples/person_scene.py)."""
-    return demo_dir / "media" / "person.avi"
+    """Where the demo keeps its sample video: the objects scene (samples/objects_scene.py)."""
+    return demo_dir / "media" / "objects.avi"
 
 
 def prepare(demo_dir: Path, http_port: int, mqtt_port: int, *, nvr: bool = True) -> None:
     """Write the config dir, mosquitto.conf and the sample video (kept when already there).
 
     Without `nvr`: no link to the integration, no sample video (and so no OpenCV needed). The
-    video is the person scene, made from scikit-image's astronaut photo that scripts/setup
-    extracted into .cache/photos.
+    video is the objects scene (a person, a motorcycle and a cat come into a room, stay and
+    leave), made from scikit-image's photos that scripts/setup extracted into .cache/photos; the
+    objects detector's model is the one scripts/setup fetched into .cache/models.
     """
     demo_dir.mkdir(parents=True, exist_ok=True)
     (demo_dir / MARKER).write_text("scripts/demo owns this directory (scripts/demo --fresh)\n")
@@ -166,21 +168,21 @@ def _add_nvr_files(demo_dir: Path, config: Path) -> None:
         # Run as a script, this file's directory is on sys.path, not the repository's.
         if str(REPO) not in sys.path:
             sys.path.insert(0, str(REPO))
-        from custom_components.nvr_inference.engine.samples.person_scene import (  # noqa: PLC0415
-            PERSON_PHOTO,
-            write_person_video,
+        from custom_components.nvr_inference.engine.samples.objects_scene import (  # noqa: PLC0415
+            CUTOUTS,
+            write_objects_video,
         )
         from custom_components.nvr_inference.engine.samples.photos import (  # noqa: PLC0415
             photo_path,
         )
 
         try:
-            photo = photo_path(PERSON_PHOTO)
+            photos = [photo_path(cutout.photo) for cutout in CUTOUTS.values()]
         except FileNotFoundError as err:
             raise DemoError(str(err)) from None
         video.parent.mkdir(exist_ok=True)
         partial = video.with_suffix(".partial.avi")
-        write_person_video(partial, photo)
+        write_objects_video(partial, photos[0].parent)
         partial.replace(video)
 
 
@@ -494,7 +496,7 @@ def ensure_mqtt(api: HomeAssistantApi, mqtt_port: int, config_dir: Path) -> str:
 
 
 def ensure_nvr(api: HomeAssistantApi, video: Path) -> str:
-    """Add NVR Inference on the looping person scene, as the config flow's form would."""
+    """Add NVR Inference on the looping objects scene, as the config flow's form would."""
     if entries(api, "nvr_inference"):
         return "kept"
     result = run_flow(
@@ -675,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             print(
                 f"demo: MQTT integration {info['mqtt_entry']}, "
-                f"NVR Inference {info['nvr_entry']} (person detector on the looping person scene)"
+                f"NVR Inference {info['nvr_entry']} (objects detector on the looping objects scene)"
             )
             for entity in info["resumed"]:
                 print(f"demo: {entity} was on (restored pause): turned it off for --headless")

@@ -22,10 +22,10 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 @contextmanager
-def rtsp_camera(port: int) -> Iterator[subprocess.Popen[str]]:
-    """Run the RTSP server until the block ends (or the test stops it)."""
+def rtsp_camera(port: int, mode: str | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Run the RTSP server until the block ends (or the test stops it); `mode`: "1280x720@15"."""
     process = subprocess.Popen(
-        [SYSTEM_PYTHON, str(SERVER), str(port)],
+        [SYSTEM_PYTHON, str(SERVER), str(port), *([mode] if mode else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -44,6 +44,7 @@ from .const import (
     CONF_SOURCES,
     DEFAULT_BASE_TOPIC,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     DETECTOR_LOCAL,
     DETECTOR_MOTION,
@@ -81,7 +82,7 @@ NEW_ENTRY_HOST: Final = HostInfo("ha:new-entry", HostKind.INTEGRATION, "new entr
 """Who a new entry would be: any live host already on the base topic is another one."""
 
 INSTALL_HINT: Final = (
-    "Install the pipeline packages into Home Assistant's Python (README, 'Embedded mode') "
+    "Install the pipeline packages into Home Assistant's Python (docs/embedded.md) "
     "or run the standalone worker: nvr-inference worker"
 )
 
@@ -393,6 +394,6 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
                 CONF_MAX_FPS: DEFAULT_MAX_FPS,
                 CONF_CLASSES: [],
-                CONF_DISCOVERY: True,
+                CONF_DISCOVERY: DEFAULT_DISCOVERY,
             },
         )

@@ -2,7 +2,7 @@
 
 The MQTT contract (commands, the acknowledgement, status, availability, discovery) is the
 engine's `ControlPlane`, shared with the worker; this class adapts Home Assistant to it: its
-MQTT client (`HassTransport`), a `Store` for the pause (`HassPauseStore`), subscriptions,
+MQTT client (`HassTransport`), a synced file for the pause (`HassPauseStore`), subscriptions,
 timers, repairs, and telling the entities when something they show has changed (through its
 `EntityFeed`, `feed.py`, which also keeps the pictures and events they show).
 
@@ -29,6 +29,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from .bridge import LoopBridge
 from .const import (
     CONF_BASE_TOPIC,
+    CONF_CAMERAS,
     CONF_CLASSES,
     CONF_CONFIDENCE,
     CONF_DETECTOR,
@@ -40,6 +41,7 @@ from .const import (
     CONF_TRACKING,
     CONF_ZONES,
     DEFAULT_CONFIDENCE,
+    DEFAULT_DISCOVERY,
     DEFAULT_MAX_FPS,
     DOMAIN,
     LOGGER,
@@ -54,6 +56,7 @@ from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
+from .engine.video.camera_settings import CameraSettings
 from .engine.video.engine import Engine
 from .engine.video.pipeline import inference_pipeline_class
 from .engine.video.runner import SNAPSHOT_INTERVAL, RunnerOptions
@@ -86,6 +89,18 @@ def zones_from_options(
     return {
         int(sid): zones_from_dict(drawn)
         for sid, drawn in stored.items()
+        if str(sid).isdigit() and int(sid) in sources
+    }
+
+
+def cameras_from_options(
+    options: Mapping[str, Any], sources: Mapping[int, SourceConfig]
+) -> dict[int, CameraSettings]:
+    """Read each camera's own settings from the entry's options (a removed source's go)."""
+    stored = options.get(CONF_CAMERAS) or {}
+    return {
+        int(sid): CameraSettings.from_mapping(own, sources[int(sid)].display_name)
+        for sid, own in stored.items()
         if str(sid).isdigit() and int(sid) in sources
     }
 
@@ -131,6 +146,7 @@ class NvrController:
         self.spec = detector_from_entry(data, options)
         self.tracking = tracking_from_options(options)
         self.zones = zones_from_options(options, self.sources)
+        self.cameras = cameras_from_options(options, self.sources)
         self.gate = PauseGate(self.sources)
         self.transport = HassTransport(hass)
         self.bridge = LoopBridge(
@@ -148,6 +164,7 @@ class NvrController:
                 snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=self.tracking,
                 zones=self.zones,
+                cameras=self.cameras,
             ),
         )
         self.feed = EntityFeed()
@@ -169,7 +186,7 @@ class NvrController:
                 device_name=f"{name} detections",
                 include_control=False,  # the pause switches and sensors are native entities
             )
-            if options.get(CONF_DISCOVERY, True)
+            if options.get(CONF_DISCOVERY, DEFAULT_DISCOVERY)
             else None,
             on_change=self._async_plane_changed,
             logger=LOGGER,
@@ -255,7 +272,10 @@ class NvrController:
         if error is None and saved is None:
             saved = pause_from_restore_cache(self.hass, self.unique_prefix, self.sources)
             if saved is not None:
-                await self.store.async_save(saved)  # migrated: the store is the memory now
+                try:
+                    await self.store.async_save(saved)  # migrated: the store is the memory now
+                except OSError as err:
+                    error = f"Cannot save the pause ({self.store.path}): {err.strerror or err}"
         self.plane.restore(saved, error=error)
         self._async_sync_store_issue()
 
@@ -295,6 +315,11 @@ class NvrController:
     ) -> Callable[[], None]:
         """Call `listener()` after changes entities show (of `source_id`, see `EntityFeed`)."""
         return self.feed.async_add_listener(listener, source_id)
+
+    @callback
+    def async_add_refresh_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` every `STATUS_INTERVAL` (the values written only then)."""
+        return self.feed.async_add_refresh_listener(listener)
 
     @callback
     def async_add_event_listener(
@@ -341,6 +366,7 @@ class NvrController:
     def _async_refresh(self, _now: datetime) -> None:
         self.plane.publish_status()
         self.feed.async_notify()
+        self.feed.async_refresh()
 
     def overall_state(self) -> str:
         """Return the hub's one-word state."""

@@ -37,7 +37,9 @@ async def async_setup_entry(
 class ObjectEvents(NvrEntity, EventEntity):
     """A source's tracked-object events: new, update and end, by class."""
 
-    _attr_translation_key = "objects"
+    # "Object events", not "Objects": the worker's discovered object count is "Objects".
+    # The key (unique id) stays: an existing install keeps its entity id (event.<cam>_objects).
+    _attr_translation_key = "object_events"
 
     def __init__(self, *, controller: NvrController, source_id: int) -> None:
         """Bind to a source; the event types are the detector's classes."""

@@ -39,6 +39,7 @@ class EntityFeed:
         # Keyed by the source an entity shows (None: the hub, and anyone who wants every
         # change).
         self._listeners: dict[int | None, list[Callable[[], None]]] = {None: []}
+        self._refresh_listeners: list[Callable[[], None]] = []
 
     @callback
     def async_add_listener(
@@ -63,6 +64,18 @@ class EntityFeed:
         for group in groups:
             for listener in list(group):
                 listener()
+
+    @callback
+    def async_add_refresh_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` on every periodic refresh (see `async_refresh`); unsubscribe."""
+        self._refresh_listeners.append(listener)
+        return lambda: self._refresh_listeners.remove(listener)
+
+    @callback
+    def async_refresh(self) -> None:
+        """Tell the refresh listeners: values that change per frame are written now."""
+        for listener in list(self._refresh_listeners):
+            listener()
 
     @callback
     def async_add_event_listener(

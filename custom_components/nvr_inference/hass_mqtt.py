@@ -1,5 +1,8 @@
 """Home Assistant's MQTT client, adapted to the engine: the transport and the base-topic check.
 
+The base-topic check also hands a topic back: an entry that is not running replaces its own
+stale retained `online` (see `async_release_base_topic`).
+
 Also the names an entry goes by on the broker (its host identity, its discovery node) and
 the removal of what an entry retained: what the controller and the entry's removal share.
 
@@ -28,7 +31,13 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
 from .engine.contract.discovery import DEFAULT_PREFIX
-from .engine.contract.host import ForeignHost, HostInfo, HostKind, StartCheck
+from .engine.contract.host import (
+    ForeignHost,
+    HostInfo,
+    HostKind,
+    StartCheck,
+    availability_payload,
+)
 from .engine.contract.retained import RetainedScan
 from .engine.contract.topics import node_id
 from .engine.contract.transport import MAX_BACKLOG, Outgoing
@@ -222,10 +231,49 @@ async def async_check_base_topic(
 ) -> ForeignHost | None:
     """Return another live host publishing under `base_topic`, or None.
 
+    Without a broker connection, or when the probe does not come back in time, there is
+    nothing to go on: None (the running host's availability watch still reports a second
+    host later).
+    """
+    check = await _async_read_base_topic(hass, base_topic)
+    return None if check is None else check.verdict(me)
+
+
+async def async_release_base_topic(hass: HomeAssistant, base_topic: str, me: HostInfo) -> None:
+    """Replace our own retained `online` with `offline`: the entry is not running.
+
+    Why: the entry's availability is published through Home Assistant's client, whose one
+    last will is Home Assistant's own (`homeassistant/status`), so after a crash the entry's
+    retained `online` outlives it. When the entry then cannot start (the pipeline is gone
+    after an upgrade: the documented move to the worker), that stale `online` would make the
+    worker refuse the base topic. Only our own `online` is touched: another host's stays.
+    """
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        return
+    check = await _async_read_base_topic(hass, base_topic)
+    if check is None:
+        return
+    seen = check.availability
+    if seen is None or not seen.online or seen.host != me.id:
+        return
+    LOGGER.debug("Not running: replacing the stale 'online' on %s", check.availability_topic)
+    try:
+        await mqtt.async_publish(
+            hass,
+            check.availability_topic,
+            availability_payload(me, online=False),
+            qos=1,
+            retain=True,
+        )
+    except HomeAssistantError as err:
+        LOGGER.warning("Cannot publish to %s: %s", check.availability_topic, err)
+
+
+async def _async_read_base_topic(hass: HomeAssistant, base_topic: str) -> StartCheck | None:
+    """Read what the broker retains under `base_topic`; None when it cannot be read now.
+
     Subscribes to what `StartCheck` needs, publishes its probe once the broker granted the
-    subscription, and waits for the probe to come back. Without a broker connection, or when
-    the probe does not come back in time, there is nothing to go on: None (the running
-    host's availability watch still reports a second host later).
+    subscription, and waits for the probe to come back.
     """
     if not await mqtt.async_wait_for_mqtt_client(hass) or not mqtt.is_connected(hass):
         LOGGER.debug("MQTT is not connected: the base topic %s is not checked", base_topic)
@@ -260,4 +308,4 @@ async def async_check_base_topic(
     finally:
         for unsub in unsubs:
             unsub()
-    return check.verdict(me)
+    return check

@@ -9,7 +9,7 @@ from __future__ import annotations
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 
@@ -22,7 +22,7 @@ from .engine.errors import (
     InvalidApiKeyError,
     PipelineMissingError,
 )
-from .hass_mqtt import async_remove_or_retry, entry_host
+from .hass_mqtt import async_release_base_topic, async_remove_or_retry, entry_host
 from .storage import HassPauseStore
 from .worker_handoff import (
     async_clear_pipeline_issue,
@@ -53,6 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
     report = await async_hosting_report(hass)
     if not report.installed:
         await async_raise_pipeline_issue(hass, entry, report)
+        _async_release_base_topic(hass, entry)
         return False
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_ready")
@@ -64,6 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
     except BaseException as err:
         # Whatever went wrong, nothing may keep running: the pipeline threads are not daemons.
         await controller.async_stop()
+        _async_release_base_topic(hass, entry)
         if isinstance(err, PipelineMissingError):  # found, but it cannot be imported
             await async_raise_pipeline_issue(hass, entry, report)
             return False
@@ -76,6 +78,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: NvrConfigEntry) -> bool:
     _register_devices(hass, entry, controller)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+@callback
+def _async_release_base_topic(hass: HomeAssistant, entry: NvrConfigEntry) -> None:
+    """Hand the base topic back in the background: a stale `online` of ours goes offline.
+
+    In the background because MQTT may not be up yet, and a failed setup should not wait for
+    it; Home Assistant cancels the task if it stops first.
+    """
+    hass.async_create_background_task(
+        async_release_base_topic(
+            hass, entry.data[CONF_BASE_TOPIC], entry_host(entry.entry_id, entry.title)
+        ),
+        f"nvr_inference release {entry.data[CONF_BASE_TOPIC]}",
+    )
 
 
 def _register_devices(hass: HomeAssistant, entry: ConfigEntry, controller: NvrController) -> None:

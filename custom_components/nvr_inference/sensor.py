@@ -33,6 +33,7 @@ class NvrSensorDescription(SensorEntityDescription):
     value_fn: Callable[[NvrController, int | None], str | int | float | None]
     attrs_fn: Callable[[NvrController, int | None], dict[str, Any] | None] | None = None
     always_available: bool = False  # state sensors report "error"/"reconnecting" themselves
+    refresh_only: bool = False  # changes on nearly every frame: written on the refresh only
 
 
 def _source_attributes(controller: NvrController, source_id: int | None) -> dict[str, Any] | None:
@@ -71,6 +72,8 @@ SOURCE_SENSORS = (
     NvrSensorDescription(
         key="fps",
         translation_key="fps",
+        entity_registry_enabled_default=False,
+        refresh_only=True,
         native_unit_of_measurement="fps",
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
@@ -82,6 +85,8 @@ SOURCE_SENSORS = (
     NvrSensorDescription(
         key="inference_latency",
         translation_key="inference_latency",
+        entity_registry_enabled_default=False,
+        refresh_only=True,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,
@@ -94,6 +99,8 @@ SOURCE_SENSORS = (
     NvrSensorDescription(
         key="detections",
         translation_key="detections",
+        entity_registry_enabled_default=False,
+        refresh_only=True,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda c, sid: c.published(sid) if sid is not None else None,
@@ -147,6 +154,7 @@ class NvrSensor(NvrEntity, SensorEntity):
         """Bind a description to the hub or a source."""
         super().__init__(controller=controller, key=description.key, source_id=source_id)
         self.entity_description = description
+        self.refresh_only = description.refresh_only
 
     @property
     def available(self) -> bool:

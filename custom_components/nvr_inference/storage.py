@@ -1,63 +1,106 @@
-"""The pause of one config entry, kept in a Home Assistant `Store` (the engine's `PauseStore`).
+"""The pause of one config entry, in a file of Home Assistant's storage folder.
 
 Why a store of its own: the pause switches used to be remembered through Home Assistant's
 restore cache, which saves whatever the entity showed last; during a broker outage that was
 `unavailable`, and the pause was lost at the next restart. The store is written before each
 pause is acknowledged (see `engine/contract/control.py`) and read before any pipeline starts.
 
-Reading fails closed. Home Assistant's `Store` sets a corrupt JSON file aside and returns
-nothing, which would read as "never paused"; so the file's existence is checked first, and an
-existing file that yields nothing, or data that is not a saved pause, is an error: the entry
-starts with every source paused and a repair issue says why.
+Why not Home Assistant's `Store`: it logs a failed write and returns, so a pause saved on a
+full disk or a read-only configuration was acknowledged as saved; and it does not sync what it
+writes, so a power cut could take a saved pause with it. The file is written here instead, in
+the executor, atomically (a temporary file, fsync, rename, fsync of the folder), and a failure
+reaches the control plane, which reports `store_error` while the pause still applies (a repair
+issue says why). The file keeps `Store`'s envelope (`version`, `minor_version`, `key`, `data`)
+at `.storage/nvr_inference.<entry_id>`, so the files of earlier releases read as they are.
+Reading goes around `Store` too: its cache remembers which files existed at startup, and would
+call a file written here since then missing.
+
+Reading fails closed: a file that exists but cannot be read, is not JSON, or holds no saved
+pause is an error: the entry starts with every source paused and a repair issue says why.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+import json
 import os
-from typing import Any
+from pathlib import Path
+import tempfile
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.restore_state import async_get as async_get_restore_state
-from homeassistant.helpers.storage import Store
+from homeassistant.helpers.storage import STORAGE_DIR
 
 from .const import DOMAIN
 from .engine.fence.pause_store import Done, PauseState, PauseStoreError
 
 STORAGE_VERSION = 1
+STORAGE_MINOR_VERSION = 1
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all or nothing, synced to disk; raise OSError when refused.
+
+    The rename is what makes it atomic (a reader sees the old file or the new one); the two
+    fsyncs are what make it last: the data before the rename, the folder's entry after it.
+    """
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 class HassPauseStore:
     """One entry's pause on disk (`.storage/nvr_inference.<entry_id>`)."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Bind to the entry's store."""
+        """Bind to the entry's file."""
         self._hass = hass
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
-
-    @property
-    def path(self) -> str:
-        """The file on disk."""
-        return str(self._store.path)
+        self.key = f"{DOMAIN}.{entry_id}"
+        self.path = Path(hass.config.path(STORAGE_DIR, self.key))
+        self._write_lock = asyncio.Lock()  # FIFO: saves reach the disk in the order asked
 
     async def async_load(self) -> tuple[PauseState | None, str | None]:
         """Return (saved pause, None), (None, None) when never saved, or (None, the error)."""
-        existed = await self._hass.async_add_executor_job(os.path.exists, self.path)
         try:
-            data = await self._store.async_load()
-        except (HomeAssistantError, OSError) as err:
-            return None, f"Cannot read the saved pause ({self.path}): {err}"
-        if data is None:
-            if existed:
-                return None, f"The saved pause ({self.path}) is corrupt and was set aside"
-            return None, None
-        try:
-            return PauseState.from_dict(data), None
+            return await self._hass.async_add_executor_job(self._load), None
         except PauseStoreError as err:
-            return None, f"The saved pause ({self.path}) is damaged: {err}"
+            return None, f"The saved pause ({self.path}) {err}"
+
+    def _load(self) -> PauseState | None:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or type(err).__name__
+            raise PauseStoreError(f"cannot be read: {reason}") from None
+        try:
+            envelope = json.loads(text)
+        except ValueError:
+            raise PauseStoreError("is corrupt: not valid JSON") from None
+        if not isinstance(envelope, dict) or envelope.get("version") != STORAGE_VERSION:
+            raise PauseStoreError("is damaged: not a storage file of a known version")
+        try:
+            return PauseState.from_dict(envelope.get("data"))
+        except PauseStoreError as err:
+            raise PauseStoreError(f"is damaged: {err}") from None
 
     def save(self, state: PauseState, done: Done) -> None:
         """Write `state`, then call `done(error)` on the loop (saves finish in order)."""
@@ -65,20 +108,28 @@ class HassPauseStore:
         async def _save() -> None:
             try:
                 await self.async_save(state)
-            except (HomeAssistantError, OSError) as err:
-                done(f"Cannot save the pause ({self.path}): {err}")
+            except OSError as err:
+                done(f"Cannot save the pause ({self.path}): {err.strerror or err}")
                 return
             done(None)
 
         self._hass.async_create_task(_save(), "nvr_inference save pause", eager_start=True)
 
     async def async_save(self, state: PauseState) -> None:
-        """Write `state` now."""
-        await self._store.async_save(state.as_dict())
+        """Write `state` now, synced to disk; raise OSError when the disk refuses."""
+        envelope = {
+            "version": STORAGE_VERSION,
+            "minor_version": STORAGE_MINOR_VERSION,
+            "key": self.key,
+            "data": state.as_dict(),
+        }
+        data = json.dumps(envelope, indent=2).encode()
+        async with self._write_lock:
+            await self._hass.async_add_executor_job(write_atomic, self.path, data)
 
     async def async_remove(self) -> None:
         """Delete the file (the entry is removed)."""
-        await self._store.async_remove()
+        await self._hass.async_add_executor_job(lambda: self.path.unlink(missing_ok=True))
 
 
 def pause_from_restore_cache(

@@ -24,6 +24,7 @@ from homeassistant.loader import async_get_integration
 
 from .const import CONF_BASE_TOPIC, DOMAIN, LOGGER
 from .controller import (
+    cameras_from_options,
     detector_from_entry,
     max_fps_from_options,
     sources_from_entry,
@@ -94,6 +95,7 @@ def worker_settings_from_entry(hass: HomeAssistant, entry: ConfigEntry) -> Worke
     """
     data, options = entry.data, entry.options
     sources = tuple(sources_from_entry(data))
+    by_id = {s.source_id: s for s in sources}
     return WorkerSettings(
         name=str(data.get(CONF_NAME) or entry.title),
         mqtt=_mqtt_settings(hass),
@@ -103,11 +105,8 @@ def worker_settings_from_entry(hass: HomeAssistant, entry: ConfigEntry) -> Worke
         api_key=None,  # never exported
         max_fps=max_fps_from_options(options),
         tracking=tracking_from_options(options),
-        zones={
-            sid: drawn
-            for sid, drawn in zones_from_options(options, {s.source_id: s for s in sources}).items()
-            if drawn
-        },
+        zones={sid: drawn for sid, drawn in zones_from_options(options, by_id).items() if drawn},
+        cameras={sid: own for sid, own in cameras_from_options(options, by_id).items() if own},
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from custom_components.nvr_inference.engine.contract.commands import (
@@ -66,3 +68,10 @@ def test_accept_command_is_one_rule_for_both_hosts() -> None:
     assert isinstance(unknown, CommandError)
     assert unknown.message == "unknown source_id 3; known: [0, 1]"
     assert isinstance(accept_command(b"{", retained=False, source_ids={0}), CommandError)
+
+
+def test_a_refused_command_never_echoes_a_camera_password() -> None:
+    payload = '{"command": "pause", "url": "rtsp://admin:hunter22@cam/s?user=a&password=hunter22"}'
+    result = parse_command(payload)
+    assert isinstance(result, CommandError)
+    assert "hunter22" not in json.dumps(result.as_dict())

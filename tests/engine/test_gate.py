@@ -158,3 +158,57 @@ def test_the_hammer_catches_the_prototypes_check_then_publish() -> None:
             publish()
 
     assert len(_hammer(unfenced)) > 0
+
+
+def test_a_frame_whose_grab_began_before_the_resume_is_refused() -> None:
+    """The capture is noted after grab() returns: the resume is judged against the grab start."""
+    gate = PauseGate([0])
+    gate.note_grabbing(0)
+    gate.note_captured(0, 1)
+    gate.pause()
+    gate.note_grabbing(0)  # frame 2's grab starts while paused ...
+    gate.resume()  # ... the resume comes while it is under way ...
+    gate.note_captured(0, 2)  # ... and it is noted after the resume
+    with gate.lock:
+        assert not gate.admits(0, 2)
+        gate.note_grabbing(0)
+        gate.note_captured(0, 3)
+        assert gate.admits(0, 3)  # grabbed wholly after the resume
+
+
+def test_no_grab_under_way_at_the_resume_refuses_nothing_after_it() -> None:
+    gate = PauseGate([0])
+    gate.note_grabbing(0)
+    gate.note_captured(0, 7)  # a paused file: the reader waits between grabs
+    gate.pause()
+    gate.resume()
+    with gate.lock:
+        assert not gate.admits(0, 7)
+        assert gate.admits(0, 8)
+
+
+def test_the_first_frame_after_a_resume_gets_the_new_epoch() -> None:
+    """Admission and epoch come from one hold of the lock: never admitted with the old epoch.
+
+    The gate's event is swapped for one that, at the instant the resume opens it (before the
+    epoch moves on), has another thread ask about a frame captured after the resume.
+    """
+    gate = PauseGate([0])
+    gate.pause(0)
+    answers: list[int | None] = []
+    asked = threading.Event()
+
+    class Opening(threading.Event):
+        def set(self) -> None:
+            super().set()
+            reader = threading.Thread(
+                target=lambda: (answers.append(gate.admitted_epoch(0, 5)), asked.set())
+            )
+            reader.start()
+            reader.join(0.2)  # it must wait for the lock, so this times out
+
+    opening = Opening()
+    gate._sources[0] = opening
+    gate.resume(0)
+    assert asked.wait(5)
+    assert answers == [1]  # the new epoch, not 0 with the frame admitted

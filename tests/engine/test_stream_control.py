@@ -52,22 +52,22 @@ def _runner(kind_reference: str) -> tuple[SourceRunner, PauseGate, StubPipeline,
         RunnerOptions(),
     )
     stub = StubPipeline()
-    runner._pipeline = stub
+    runner._control.pipeline = stub
     return runner, gate, stub, statuses
 
 
 @pytest.mark.pipeline
 def test_refused_pause_is_reported_and_retried_and_the_gate_holds() -> None:
     runner, gate, stub, statuses = _runner("rtsp://cam.local/stream")
-    runner._stream_state = "RUNNING"
+    runner._control.state = "RUNNING"
     gate.pause()
-    runner._converge()  # the source began reconnecting just now: the mute is refused
+    runner._control.converge()  # the source began reconnecting just now: the mute is refused
     assert stub.calls == ["mute"]
     assert "cannot pause the stream yet" in (runner.status.stream_note or "")
     assert not gate.is_open(0)  # the fence does not depend on the stream's own pause
     stub.refuse = False
-    runner._stream_state = "RUNNING"  # the next state change wakes the control thread
-    runner._converge()
+    runner._control.state = "RUNNING"  # the next state change wakes the control thread
+    runner._control.converge()
     assert stub.calls == ["mute", "mute"]
     assert any(s.stream_note for s in statuses)
 
@@ -75,20 +75,20 @@ def test_refused_pause_is_reported_and_retried_and_the_gate_holds() -> None:
 def test_files_are_paused_streams_are_muted() -> None:
     runner, gate, stub, _ = _runner("/videos/porch.mp4")
     stub.refuse = False
-    runner._stream_state = "RUNNING"
+    runner._control.state = "RUNNING"
     gate.pause(0)
-    runner._converge()
-    runner._stream_state = "PAUSED"
+    runner._control.converge()
+    runner._control.state = "PAUSED"
     gate.resume(0)
-    runner._converge()
+    runner._control.converge()
     assert stub.calls == ["pause", "resume"]
 
 
 def test_not_running_source_waits_with_a_note() -> None:
     runner, gate, stub, _ = _runner("rtsp://cam.local/stream")
-    runner._stream_state = "RESTARTING"
+    runner._control.state = "RESTARTING"
     gate.pause()
-    runner._converge()
+    runner._control.converge()
     assert stub.calls == []
     assert runner.status.stream_note == "stream is restarting; it is paused once it runs again"
 
@@ -101,26 +101,23 @@ def test_the_control_thread_tries_again_without_a_new_state_change() -> None:
     wait for may never come (a worker started paused once kept its file stream running).
     """
     runner, gate, stub, _ = _runner("/videos/porch.mp4")
-    runner._stream_state = "RUNNING"
+    runner._control.state = "RUNNING"
     gate.pause()
     retried = threading.Event()
 
     def pause_stream() -> None:
         stub.calls.append("pause")
         if len(stub.calls) >= 2:
-            runner._stream_state = "PAUSED"
+            runner._control.state = "PAUSED"
             retried.set()
             return
         raise stream_operation_not_allowed_error()("Could not PAUSE stream in state: X")
 
     stub.pause_stream = pause_stream  # type: ignore[method-assign]
-    control = threading.Thread(target=runner._control_loop)
-    control.start()
+    runner._control.start()
     try:
-        runner._wake.set()  # the one and only change: the stream runs; the pause is refused
+        runner.wake()  # the one and only change: the stream runs; the pause is refused
         assert retried.wait(10), stub.calls
     finally:
-        runner._stopping = True
-        runner._wake.set()
-        control.join(10)
+        runner._control.stop()
     assert stub.calls[:2] == ["pause", "pause"]

@@ -35,6 +35,18 @@ REPOSITORY = "https://github.com/nvr-inference/nvr_inference"
         ("https://a%20b:x@cam.lan/mjpg", "https://a%20b:PASSWORD@cam.lan/mjpg", True),
         ("rtsp://cam@10.0.0.2/s", "rtsp://cam@10.0.0.2/s", False),
         ("rtsp://10.0.0.2/s?user=a:b", "rtsp://10.0.0.2/s?user=a:b", False),
+        ("rtsp://admin:p@ss@cam/live", "rtsp://admin:PASSWORD@cam/live", True),
+        (  # Reolink: user and password in the query string
+            "rtmp://cam/bcs/channel0_main.bcs?channel=0&stream=0&user=admin&password=Reo%40pw",
+            "rtmp://cam/bcs/channel0_main.bcs?channel=0&stream=0&user=admin&password=PASSWORD",
+            True,
+        ),
+        (  # Dahua / Amcrest CGI, and a relay token
+            "http://cam/cgi-bin/mjpg/video.cgi?user=admin&pwd=x1;token=abcdef&channel=1",
+            "http://cam/cgi-bin/mjpg/video.cgi?user=admin&pwd=PASSWORD;token=PASSWORD&channel=1",
+            True,
+        ),
+        ("rtsp://cam/s?Password=secret", "rtsp://cam/s?Password=PASSWORD", True),
         ("/media/a:b@c.mp4", "/media/a:b@c.mp4", False),
         ("0", "0", False),
         (2, 2, False),

@@ -60,7 +60,7 @@ async def test_rtsp_camera_goes_away_and_comes_back(
         await wait_until(
             lambda: state(1) is not SourceState.RUNNING, controller.async_add_listener, 60
         )
-        assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
+        assert hass.states.get("image.gate_snapshot").state == "unavailable"
         before = runners[0].stats.frames_inferred
         await wait_until(  # the file source is unaffected
             lambda: runners[0].stats.frames_inferred > before + 10,

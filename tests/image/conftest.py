@@ -21,6 +21,7 @@ import uuid
 
 import pytest
 
+from ..photos import photo
 from ..worker.conftest import ROOT, WorkerProcess, broker, subscriber  # noqa: F401
 
 SCRIPT = ROOT / "scripts" / "image"
@@ -54,6 +55,15 @@ def worker_image() -> str:
 def app_image() -> str:
     """The app's image (scripts/image build-app)."""
     return _require(APP_IMAGE, "build-app")
+
+
+@pytest.fixture(scope="session")
+def objects_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The objects scene once (a person, a motorcycle and a cat; 200 frames at 10 fps, 640x480)."""
+    from custom_components.nvr_inference.engine.samples.objects_scene import write_objects_video
+
+    photos = photo("astronaut.png").parent  # fails, naming scripts/setup, when missing
+    return write_objects_video(tmp_path_factory.mktemp("video") / "objects.avi", photos)
 
 
 def writable_dir(path: Path) -> Path:

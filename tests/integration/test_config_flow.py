@@ -60,7 +60,7 @@ DEFAULT_OPTIONS = {
     CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
     CONF_MAX_FPS: DEFAULT_MAX_FPS,
     CONF_CLASSES: [],
-    CONF_DISCOVERY: True,
+    CONF_DISCOVERY: False,  # embedded: the native entities are there already (issue 21)
 }
 USER_INPUT = {
     CONF_NAME: "Garden",
@@ -728,7 +728,7 @@ async def test_reauth_errors(
 async def _options_step(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["detection", "tracking", "zones"]
+    assert result["menu_options"] == ["detection", "tracking", "zones", "cameras"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )
@@ -744,7 +744,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
         CONF_CONFIDENCE: DEFAULT_CONFIDENCE,
         CONF_MAX_FPS: DEFAULT_MAX_FPS,
         CONF_CLASSES: "",
-        CONF_DISCOVERY: True,
+        CONF_DISCOVERY: False,
         CONF_MOTION_GATING: True,
     }
 
@@ -754,7 +754,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
             CONF_CONFIDENCE: 0.65,
             CONF_MAX_FPS: 12,
             CONF_CLASSES: " person, car,, person ,",
-            CONF_DISCOVERY: False,
+            CONF_DISCOVERY: True,
             CONF_MOTION_GATING: False,
         },
     )
@@ -764,7 +764,7 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
         CONF_CONFIDENCE: 0.65,
         CONF_MAX_FPS: 12.0,
         CONF_CLASSES: ["person", "car"],
-        CONF_DISCOVERY: False,
+        CONF_DISCOVERY: True,
         CONF_MOTION_GATING: False,
     }
     assert result["data"] == options

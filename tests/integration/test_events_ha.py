@@ -16,6 +16,7 @@ from typing import Any
 from homeassistant.components.image import async_get_image
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
@@ -23,7 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.nvr_inference.const import CONF_TRACKING, CONF_ZONES, DOMAIN
 
 from ..mqtt_helpers import Received, Subscriber, is_status
-from .conftest import NVR_OPTIONS, nvr_entry_data, wait_subscriptions, wait_until
+from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, wait_subscriptions, wait_until
 
 pytestmark = [
     pytest.mark.pipeline,
@@ -31,7 +32,7 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-EVENT = "event.cam_0_objects"
+EVENT = "event.cam_0_object_events"
 ZONE_ON = "binary_sensor.cam_0_right_face_occupancy"
 ZONE_COUNT = "sensor.cam_0_right_face_count"
 
@@ -164,3 +165,20 @@ async def _use_blueprint(hass: HomeAssistant) -> None:
 def _copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(source.read_bytes())
+
+
+async def test_an_existing_event_entity_keeps_its_id_under_its_new_name(
+    hass: HomeAssistant, sample_video: Path, entity_registry: er.EntityRegistry
+) -> None:
+    """Renamed "Object events" (the worker's object count is "Objects"); the id stays."""
+    entry = make_nvr_entry(hass, sample_video)
+    entity_registry.async_get_or_create(  # what an older release registered
+        "event", DOMAIN, "nvr_0_objects", config_entry=entry, suggested_object_id="cam_0_objects"
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    state = hass.states.get("event.cam_0_objects")
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Cam 0 Object events"
+    assert hass.states.get(EVENT) is None
+    assert await hass.config_entries.async_unload(entry.entry_id)

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import (
+    area_registry as ar,
     device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
@@ -36,7 +37,16 @@ from custom_components.nvr_inference.engine.video.runner import SourceRunner
 from custom_components.nvr_inference.engine.video.source_status import SourceState
 
 from ..mqtt_helpers import free_port
-from .conftest import NVR_OPTIONS, make_nvr_entry, nvr_entry_data, setup_nvr_entry, wait_until
+from .conftest import (
+    NVR_OPTIONS,
+    make_nvr_entry,
+    nvr_entry_data,
+    pause_file,
+    read_saved_pause,
+    setup_nvr_entry,
+    wait_until,
+    write_saved_pause,
+)
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.usefixtures("enable_custom_integrations")]
 
@@ -69,16 +79,6 @@ async def test_setup_unload_reload(hass: HomeAssistant, sample_video: Path) -> N
     # (The harness fails the test if any pipeline thread is still alive now.)
 
 
-def _saved_pause(paused: bool, paused_sources: list[int]) -> dict[str, Any]:
-    """What the entry's store holds (Home Assistant's Store envelope around our format)."""
-    return {
-        "version": 1,
-        "minor_version": 1,
-        "key": "nvr_inference.<entry>",
-        "data": {"format": 1, "paused": paused, "paused_sources": paused_sources},
-    }
-
-
 async def _assert_restored_paused(
     hass: HomeAssistant, entry: MockConfigEntry, *, reason: str, sources: dict[int, bool]
 ) -> None:
@@ -101,7 +101,7 @@ async def _assert_restored_paused(
 
 @pytest.mark.usefixtures("mqtt_entry")
 async def test_saved_pause_survives_a_restart_whatever_the_restore_cache_says(
-    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
+    hass: HomeAssistant, sample_video: Path
 ) -> None:
     """The store wins: a switch the restore cache saved as `unavailable` stays paused.
 
@@ -109,7 +109,7 @@ async def test_saved_pause_survives_a_restart_whatever_the_restore_cache_says(
     `unavailable`, and the pause was lost at the next restart.
     """
     entry = make_nvr_entry(hass, sample_video, sources=2)
-    hass_storage[f"nvr_inference.{entry.entry_id}"] = _saved_pause(True, [1])
+    write_saved_pause(hass, entry, {"format": 1, "paused": True, "paused_sources": [1]})
     registry = er.async_get(hass)
     registry.async_get_or_create(
         "switch",
@@ -132,25 +132,19 @@ async def test_saved_pause_survives_a_restart_whatever_the_restore_cache_says(
     await hass.services.async_call(
         "switch", "turn_off", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
     )
-    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"] == {
-        "format": 1,
-        "paused": False,
-        "paused_sources": [1],
-    }
+    assert read_saved_pause(hass, entry) == {"format": 1, "paused": False, "paused_sources": [1]}
     await wait_until(lambda: controller.published(0) > 0, controller.async_add_listener)
     assert controller.published(1) == 0
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.usefixtures("mqtt_entry")
-async def test_pause_survives_a_reload(
-    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
-) -> None:
+async def test_pause_survives_a_reload(hass: HomeAssistant, sample_video: Path) -> None:
     entry = await setup_nvr_entry(hass, sample_video)
     await hass.services.async_call(
         "switch", "turn_on", {"entity_id": "switch.cam_0_pause_detections"}, blocking=True
     )
-    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"]["paused_sources"] == [0]
+    assert read_saved_pause(hass, entry)["paused_sources"] == [0]
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     await _assert_restored_paused(hass, entry, reason="restored", sources={0: True})
@@ -160,7 +154,7 @@ async def test_pause_survives_a_reload(
 
 @pytest.mark.usefixtures("mqtt_entry")
 async def test_an_older_release_paused_switch_is_migrated_to_the_store(
-    hass: HomeAssistant, sample_video: Path, hass_storage: dict[str, Any]
+    hass: HomeAssistant, sample_video: Path
 ) -> None:
     """No store yet: the restore cache an older release left is read once, then saved."""
     entry = make_nvr_entry(hass, sample_video)
@@ -176,7 +170,7 @@ async def test_an_older_release_paused_switch_is_migrated_to_the_store(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await _assert_restored_paused(hass, entry, reason="restored", sources={0: True})
-    assert hass_storage[f"nvr_inference.{entry.entry_id}"]["data"]["paused"] is True
+    assert read_saved_pause(hass, entry)["paused"] is True
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -185,19 +179,16 @@ async def test_an_older_release_paused_switch_is_migrated_to_the_store(
 async def test_an_unreadable_store_starts_paused_with_a_repair_issue(
     hass: HomeAssistant,
     sample_video: Path,
-    hass_storage: dict[str, Any],
     issue_registry: ir.IssueRegistry,
     damage: str,
 ) -> None:
     """Fail closed: a store that exists but cannot be read starts every source paused."""
     entry = make_nvr_entry(hass, sample_video)
-    key = f"nvr_inference.{entry.entry_id}"
     if damage == "garbage_data":
-        hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": ["paused?"]}
-    else:  # Home Assistant sets a corrupt JSON file aside and loads nothing
-        path = Path(hass.config.path(".storage", key))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("{not json")
+        write_saved_pause(hass, entry, ["paused?"])
+    else:
+        pause_file(hass, entry).parent.mkdir(parents=True, exist_ok=True)
+        pause_file(hass, entry).write_text("{not json")
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await _assert_restored_paused(hass, entry, reason="store_error", sources={0: True})
@@ -210,7 +201,7 @@ async def test_an_unreadable_store_starts_paused_with_a_repair_issue(
     await hass.services.async_call(
         "switch", "turn_off", {"entity_id": "switch.test_nvr_pause_detections"}, blocking=True
     )
-    assert hass_storage[key]["data"] == {"format": 1, "paused": False, "paused_sources": []}
+    assert read_saved_pause(hass, entry) == {"format": 1, "paused": False, "paused_sources": []}
     assert (
         issue_registry.async_get_issue(DOMAIN, f"pause_store_unreadable_{entry.entry_id}") is None
     )
@@ -288,7 +279,7 @@ async def test_a_broken_source_does_not_stop_the_others(
     gate_state = hass.states.get("sensor.gate_state")
     assert gate_state.state == "error"
     assert "Cannot connect" in gate_state.attributes["error"]
-    assert hass.states.get("sensor.gate_processing_rate").state == "unavailable"
+    assert hass.states.get("image.gate_snapshot").state == "unavailable"
     assert hass.states.get("sensor.cam_0_state").state == "running"
     assert "hunter2" not in (controller.status_of(1).error or "")
     assert await hass.config_entries.async_unload(entry.entry_id)
@@ -399,11 +390,13 @@ async def test_a_source_change_rewrites_that_source_entities_only(
     controller.feed.async_published(snapshot_of_0)  # what the publisher calls after a publish
     assert sorted(calls) == ["0", "None"]
     calls.clear()
+    # A pause's save goes through the executor, so the stream's own pause or resume (reported
+    # by its runner) may arrive before the switch returns: that one also names its source.
     await controller.async_set_paused(True, 1, "test")
-    assert sorted(calls) == ["1", "None"]
+    assert set(calls) == {"1", "None"}
     calls.clear()
     await controller.async_set_paused(False, None, "test")
-    assert sorted(calls) == ["0", "1", "None"]
+    assert set(calls) == {"0", "1", "None"}
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -436,4 +429,25 @@ async def test_a_removed_source_leaves_no_device(
     await hass.async_block_till_done()
     assert devices.async_get(cam1.id) is None
     assert devices.async_get(cam0.id) is not None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.usefixtures("mqtt_entry")
+async def test_a_camera_named_after_an_area_is_placed_in_it(
+    hass: HomeAssistant, sample_video: Path, area_registry: ar.AreaRegistry
+) -> None:
+    """A camera "porch" goes to the Porch area; "Cam 1" names no area, and none is made."""
+    porch = area_registry.async_create("Porch")
+    entry = make_nvr_entry(hass, sample_video, sources=2)
+    data = dict(entry.data)
+    data[CONF_SOURCES] = [dict(data[CONF_SOURCES][0], name="porch"), data[CONF_SOURCES][1]]
+    hass.config_entries.async_update_entry(entry, data=data)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    devices = dr.async_get(hass)
+    cam0 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_0")})
+    cam1 = devices.async_get_device(identifiers={(DOMAIN, f"{entry.entry_id}_1")})
+    assert cam0 is not None and cam0.area_id == porch.id
+    assert cam1 is not None and cam1.area_id is None
+    assert [a.name for a in area_registry.async_list_areas()] == ["Porch"]
     assert await hass.config_entries.async_unload(entry.entry_id)

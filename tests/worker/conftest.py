@@ -16,6 +16,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -120,16 +121,21 @@ def spawn_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
 def run_worker_once(
     *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run a worker command that is expected to exit by itself (errors, --remove)."""
-    return subprocess.run(
-        [*WORKER, *args],
-        cwd=ROOT,
-        env=worker_env(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """Run a worker command that is expected to exit by itself (errors, --remove).
+
+    In a state folder of its own (unless `env` names one): the worker locks a file there for
+    its name, so two test runs at once must not share the user's.
+    """
+    with tempfile.TemporaryDirectory(prefix="nvr-state-") as state:
+        return subprocess.run(
+            [*WORKER, *args],
+            cwd=ROOT,
+            env=worker_env({"XDG_STATE_HOME": state, **(env or {})}),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
 
 # -- predicates and waits ------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def spec_live_entities(sid: int) -> set[str]:
         f"sensor.{s}_inference_latency",
         f"binary_sensor.{s}_motion_occupancy",
         f"image.{s}_snapshot",
-        f"event.{s}_objects",  # tracking is on by default
+        f"event.{s}_object_events",  # tracking is on by default
     }
     if sid == PORCH:  # the zone drawn on Porch (README: Entities)
         found |= {

@@ -82,7 +82,7 @@ async def test_home_assistant_discovers_pauses_and_loses_the_worker(
         ("sensor", f"{NODE}_s0_inference_ms", "sensor.cam_0_inference_latency"),
         ("binary_sensor", f"{NODE}_s0_motion_occupancy", "binary_sensor.cam_0_motion_occupancy"),
         ("image", f"{NODE}_s0_snapshot", "image.cam_0_snapshot"),
-        ("event", f"{NODE}_s0_objects_event", "event.cam_0_objects"),
+        ("event", f"{NODE}_s0_objects_event", "event.cam_0_object_events"),
         ("image", f"{NODE}_s0_last_event", "image.cam_0_last_event"),
     ):
         assert registry.async_get_entity_id(platform, "mqtt", unique_id) == entity_id, unique_id

@@ -19,6 +19,8 @@ from typing import Any
 
 import voluptuous as vol
 
+from ..video.sources import redact_text
+
 MAX_COMMAND_BYTES = 1024
 """Commands are tiny; anything larger is refused before it is parsed."""
 
@@ -74,8 +76,14 @@ COMMAND_SCHEMA = vol.Schema(
 
 
 def _excerpt(payload: bytes | str, limit: int = 80) -> str:
+    """Return what the error reply echoes: a short, single-line, credential-free excerpt.
+
+    A camera URL pasted into a command by mistake must not come back on the error topic (any
+    client of the broker reads it) with its password: the excerpt is redacted before the cut,
+    so a secret cannot survive half-cut either.
+    """
     text = payload.decode("utf-8", "backslashreplace") if isinstance(payload, bytes) else payload
-    text = text.replace("\n", " ")
+    text = redact_text(text.replace("\n", " "))
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 

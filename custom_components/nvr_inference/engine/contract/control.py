@@ -151,7 +151,7 @@ class ControlPlane(Announcer):
             on_change=on_change,
             logger=logger,
         )
-        plane.classes = engine.spec.reported_classes
+        plane.classes = engine.reported_classes
         if publisher is not None:
             sources = tuple(engine.sources)
             plane.add_pause_hook(publisher.sources_paused)

@@ -129,7 +129,7 @@ def build_discovery(
             | {
                 "ids": [node],
                 "name": source.display_name,
-                "mdl": f"{source.kind.value} source {source.source_id}",
+                "mdl": source.device_model,
                 "via_device": spec.node,
             },
             "cmps": {c["unique_id"]: c for c in found},

@@ -87,8 +87,7 @@ def objects_sensor(ctx: ComponentContext, source: SourceConfig) -> dict[str, Any
             "unique_id": ctx.uid(source, "objects"),
             "state_topic": detections_topic(ctx.base, source.source_id),
             "value_template": "{{ value_json.detections | length }}",
-            "state_class": "measurement",
-            "unit_of_measurement": "objects",
+            "state_class": "measurement",  # no unit: "1 objects" reads wrong, units do not plural
             "icon": "mdi:counter",
         },
     )
@@ -100,7 +99,7 @@ def occupancy(ctx: ComponentContext, source: SourceConfig, cls: str) -> dict[str
         source,
         {
             "p": "binary_sensor",
-            "name": ctx.name(source, f"{cls} occupancy"),
+            "name": ctx.name(source, f"{cls[:1].upper()}{cls[1:]} occupancy"),  # sentence case
             "unique_id": ctx.uid(source, f"{node_id(cls)}_occupancy"),
             "state_topic": detections_topic(ctx.base, source.source_id),
             "value_template": (
@@ -233,7 +232,7 @@ def _event(
         source,
         {
             "p": "event",
-            "name": ctx.name(source, "Objects"),
+            "name": ctx.name(source, "Object events"),  # not "Objects": that is the count
             "unique_id": ctx.uid(source, "objects_event"),
             "state_topic": source_topic(ctx.base, source.source_id, "event"),
             "event_types": list(event_types),

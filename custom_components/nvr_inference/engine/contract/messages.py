@@ -1,6 +1,6 @@
 """Detection messages: the JSON published on `<base>/detections/<source_id>`.
 
-The contract (README, "MQTT contract"): `source_id` (int), `frame_id`, `frame_timestamp`
+The contract (docs/mqtt-contract.md): `source_id` (int), `frame_id`, `frame_timestamp`
 (ISO 8601 with a UTC offset: the capture time), `model_id`, `image` `{width, height}`, and
 `detections`, each `{class, class_id, confidence, x, y, width, height}` with the box centre
 and size in pixels (Roboflow's convention), plus `tracker_id` when tracking is on.

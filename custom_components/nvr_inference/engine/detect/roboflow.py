@@ -113,7 +113,7 @@ def import_inference() -> Any:
     except ImportError as err:
         raise FullProfileRequiredError(
             "Roboflow models need the full profile (the `inference` package), which is not "
-            f"installed here ({err}). Use a built-in detector, or see the README, 'Profiles'."
+            f"installed here ({err}). Use a built-in detector, or see docs/embedded.md, 'Profiles'."
         ) from err
     return inference
 

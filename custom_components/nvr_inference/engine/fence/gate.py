@@ -64,6 +64,7 @@ class PauseGate:
         "_captured",
         "_closed",
         "_epochs",
+        "_grabbing",
         "_listeners",
         "_lock",
         "_resume_after",
@@ -79,6 +80,7 @@ class PauseGate:
         self._running.set()
         self._sources: dict[int, threading.Event] = {}
         self._captured: dict[int, int] = {}
+        self._grabbing: dict[int, bool] = {}  # per source: a grab began, its frame not noted
         self._resume_after: dict[int, int] = {}
         self._epochs: dict[int, int] = {}  # per source: how many times it was reopened
         self._listeners: list[Callable[[GateSnapshot], None]] = []
@@ -134,13 +136,27 @@ class PauseGate:
     def epoch(self, source_id: int) -> int:
         """How many times this source was reopened: a new epoch starts every resume.
 
-        Read without the lock by the pipeline's thread, to start its tracker afresh.
+        A bare read, for status and tests; a frame's epoch comes from `admitted_epoch`.
         """
         return self._epochs.get(source_id, 0)
+
+    def admitted_epoch(self, source_id: int, frame_id: int) -> int | None:
+        """Return the epoch this frame belongs to, or None when it is refused now. Takes the lock.
+
+        Admission and epoch read in one hold: apart, a resume could fall between them, and the
+        first frame after it would reach the tracker of the epoch before the pause.
+        """
+        with self._lock:
+            return self._epochs.get(source_id, 0) if self.admits(source_id, frame_id) else None
+
+    def note_grabbing(self, source_id: int) -> None:
+        """Record that a `grab()` of `source_id` starts now (decoding thread, no lock)."""
+        self._grabbing[source_id] = True
 
     def note_captured(self, source_id: int, frame_id: int) -> None:
         """Record that the pipeline captured `frame_id` of `source_id` (decoding thread)."""
         self._captured[source_id] = frame_id
+        self._grabbing[source_id] = False  # after the id: `_open` reads them the other way
 
     def admits(self, source_id: int, frame_id: int) -> bool:
         """Return True when this frame may be published now (call under `fenced()`)."""
@@ -228,7 +244,10 @@ class PauseGate:
         affected = self._sources if source_id is None else (source_id,)
         closed = {sid for sid in affected if not self._open_now(sid)}
         for sid in affected:
-            self._resume_after[sid] = self._captured[sid]
+            # The flag first, then the id (note_captured writes them the other way round): a
+            # grab under way, or one that returned but is not noted yet, is refused as well.
+            grabbing = self._grabbing.get(sid, False)
+            self._resume_after[sid] = self._captured[sid] + (1 if grabbing else 0)
         event.set()
         for sid in closed:
             if self._open_now(sid):

@@ -90,8 +90,9 @@ class FencedPublisher:
                 base_topic=base_topic,
                 sources=engine.sources,
                 zones=options.zones,
-                classes=engine.spec.reported_classes,
+                classes=engine.reported_classes,
                 options=options.tracking,
+                cameras=options.cameras,
             )
             if options.tracking.enabled
             else None

@@ -8,9 +8,14 @@ Assistant's event entity, the source's last event image), told after the fence i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from .filters import SCORE_HISTORY
+from .zone_rules import ZonePresence
+from .zones import ZoneConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +58,16 @@ class TrackedObject:
     snapshot: bytes | None = None
     snapshot_fresh: bool = False
     before: dict[str, Any] | None = None
+    scores: list[float] = field(default_factory=list)  # recent ones, for the threshold's median
+    presence: ZonePresence = field(default_factory=ZonePresence)  # inertia, loitering
+
+    def sighted(
+        self, score: float, inside: Sequence[str], zones: Sequence[ZoneConfig], now: datetime
+    ) -> None:
+        """Keep a sighting's score (for the threshold's median) and its zones by the zone rules."""
+        self.scores.append(score)
+        del self.scores[:-SCORE_HISTORY]
+        self.current_zones = self.presence.update(inside, zones, now)
+        for zone in self.current_zones:
+            if zone not in self.entered_zones:
+                self.entered_zones.append(zone)

@@ -31,8 +31,10 @@ from typing import Any
 from ..contract.messages import Detection, DetectionMessage, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
 from ..contract.transport import FENCED_QOS, Outgoing
+from ..video.camera_settings import CameraSettings
 from ..video.sources import SourceConfig
 from .event_records import EventRecord, TrackedObject
+from .filters import computed_score
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
 
@@ -58,13 +60,15 @@ class EventEngine:
         zones: Mapping[int, SourceZones],
         classes: Sequence[str],
         options: TrackingOptions,
+        cameras: Mapping[int, CameraSettings] | None = None,
     ) -> None:
-        """Prepare an empty state for every source."""
+        """Prepare an empty state for every source (`cameras`: each one's own settings)."""
         self.base_topic = base_topic
         self.options = options
         self.event_types: tuple[str, ...] = tuple(classes) or (ANY_CLASS,)
         self._names = {sid: s.display_name for sid, s in sources.items()}
         self._zones = {sid: zones.get(sid, SourceZones()) for sid in sources}
+        self._cameras = {sid: (cameras or {}).get(sid, CameraSettings()) for sid in sources}
         self._objects: dict[int, dict[int, TrackedObject]] = {sid: {} for sid in sources}
         self._epochs: dict[int, int] = dict.fromkeys(sources, 0)
         self._last_frame: dict[int, tuple[datetime, float]] = {}  # capture time, arrival
@@ -147,9 +151,10 @@ class EventEngine:
             seen.add(det.tracker_id)
             obj = objects.get(det.tracker_id)
             if obj is None:
-                objects[det.tracker_id] = self._open(det, now)
+                obj = objects[det.tracker_id] = self._open(det, now)
             else:
                 self._observe(obj, det, now)
+            obj.sighted(det.confidence, det.zones, self._zones[sid].zones, now)
         for snap in message.track_snapshots:
             tracked = objects.get(snap.tracker_id)
             if tracked is not None:
@@ -218,8 +223,6 @@ class EventEngine:
             box=det.box(),
             centre=(det.x, det.y),
             diagonal=math.hypot(det.width, det.height),
-            current_zones=det.zones,
-            entered_zones=list(det.zones),
             still_anchor=(det.x, det.y),
             still_since=now,
         )
@@ -232,10 +235,6 @@ class EventEngine:
         obj.box = det.box()
         obj.centre = (det.x, det.y)
         obj.diagonal = math.hypot(det.width, det.height)
-        obj.current_zones = det.zones
-        for zone in det.zones:
-            if zone not in obj.entered_zones:
-                obj.entered_zones.append(zone)
         moved = math.dist(obj.centre, obj.still_anchor) > STILL_FRACTION * max(obj.diagonal, 1.0)
         if moved:
             obj.still_anchor, obj.still_since, obj.stationary = obj.centre, now, False
@@ -244,11 +243,19 @@ class EventEngine:
         ):
             obj.stationary = True
 
+    def _qualifies(self, sid: int, obj: TrackedObject) -> bool:
+        """Return True once the object may be an event: its median score, a required zone."""
+        camera = self._cameras[sid]
+        if computed_score(obj.scores) < camera.filters.threshold(obj.label):
+            return False
+        required = camera.required_zones
+        return not required or any(zone in required for zone in obj.entered_zones)
+
     def _maybe_send(self, sid: int, obj: TrackedObject, now: datetime) -> list[Outgoing]:
         if not self._live:
             return []
         if not obj.announced:
-            if obj.frames < self.options.min_frames:
+            if obj.frames < self.options.min_frames or not self._qualifies(sid, obj):
                 return []
             obj.announced = True
             return self._send(sid, obj, "new", now)
@@ -361,12 +368,15 @@ class EventEngine:
         return () if self.event_types == (ANY_CLASS,) else self.event_types
 
     def _recount(self, sid: int) -> list[Outgoing]:
-        """Objects per zone and class from the open events; publish when it changed."""
+        """Objects per zone and class from the open events in view; publish when it changed."""
         if not self._zones[sid].zones:
             return []
         counts = self._empty_counts(sid)
+        latest = self._last_frame.get(sid, (None, 0.0))[0]
         for obj in self._objects[sid].values():
-            if not obj.announced:
+            # Events in the camera's latest frame only: an object out of sight counts in no
+            # zone, as in the camera's object count, though its event lasts `end_after` more.
+            if not obj.announced or obj.last_seen != latest:
                 continue
             for zone in obj.current_zones:
                 classes = counts.get(zone)

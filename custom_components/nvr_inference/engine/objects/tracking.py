@@ -1,8 +1,15 @@
 """Tracking objects from frame to frame, per source, on the pipeline's dispatch thread.
 
-supervision's ByteTrack gives each object a `tracker_id` that stays with it; the source's zones
-say which zones each object stands in (bottom centre of its box, `PolygonZone`) and its lines
-which tracked objects crossed them (`LineZone`). For each tracked object the frame where it
+Roboflow's `trackers` package (its ByteTrack, `ByteTrackTracker`) gives each object a
+`tracker_id` that stays with it; the source's zones say which zones each object stands in
+(bottom centre of its box, looked up in each zone's pixel mask) and its lines which tracked
+objects crossed them (supervision's `LineZone`). It replaced supervision's own ByteTrack, which
+cost 4-6x as much per track (benchmarks/tracker_bench.py) and is gone from supervision 0.31.
+
+Only frames the detector ran on are updates: a frame the motion gate held (the very same
+detections as the frame before) gets the previous frame's ids and zones without a tracker
+step, and each update carries the frame's capture time, so a lost track ages by the clock, not
+by how many frames happened to be detected. For each tracked object the frame where it
 scored best so far is rendered once into a JPEG (boxes, labels and zones drawn with
 supervision's annotators) when its score improves, at most once a second per object: the
 event's snapshot, encoded here on the pipeline's thread, never per frame and never on Home
@@ -17,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+import inspect
 import math
 import time
 from typing import Any
-import warnings
 
 from ..contract.messages import Crossing, Detection, TrackSnapshot
 from ..errors import EngineError
@@ -44,7 +51,7 @@ class TrackingOptions:
     """How objects are tracked and when they become events (options flow, worker flags)."""
 
     enabled: bool = True
-    activation_threshold: float = 0.25  # ByteTrack: a detection this good may start a track
+    activation_threshold: float = 0.25  # ByteTrack: a detection this good is matched first
     lost_track_buffer: int = 30  # ByteTrack: frames (at 30 fps) a lost track is kept for
     matching_threshold: float = 0.8  # ByteTrack: how close a box must be to match a track
     min_frames: int = 3  # frames an object must be seen in before its `new` event
@@ -141,7 +148,10 @@ class SourceTracker:
     """One source's tracker, zones and lines, and its best-frame snapshots."""
 
     def __init__(self, options: TrackingOptions, zones: SourceZones, frame_rate: float) -> None:
-        """Prepare (supervision is imported on first use, on the pipeline's thread)."""
+        """Prepare (the tracking libraries are imported on first use, on the pipeline's thread).
+
+        `frame_rate` is the rate updates come at when no capture time is given (tests).
+        """
         self.options = options
         self.zones = zones
         self._frame_rate = frame_rate
@@ -149,9 +159,25 @@ class SourceTracker:
         self._tracker: Any = None
         self._geometry: _Geometry | None = None
         self._best: dict[int, _Best] = {}
+        self._last_input: tuple[Detection, ...] | None = None
+        self._last_output: tuple[Detection, ...] = ()
+        self._last_time = -math.inf  # the tracker's clock (capture time less held time)
+        self._last_captured: float | None = None
+        self._held_for = 0.0  # seconds of held frames, which the tracker's clock skips
+        self._timed = True
 
-    def process(self, detections: Sequence[Detection], image: Frame, epoch: int) -> TrackedFrame:
-        """Track `detections` of one frame; `epoch` changes at every resume (a fresh start)."""
+    def process(
+        self,
+        detections: Sequence[Detection],
+        image: Frame,
+        epoch: int,
+        captured: float | None = None,
+    ) -> TrackedFrame:
+        """Track `detections` of one frame; `epoch` changes at every resume (a fresh start).
+
+        `captured` is the frame's capture time in seconds (any clock, increasing); without it,
+        updates are taken to be `frame_rate` apart.
+        """
         import supervision as sv  # noqa: PLC0415 - heavy, and only on pipeline threads
 
         if epoch != self._epoch:
@@ -159,47 +185,76 @@ class SourceTracker:
             self._tracker = None
             self._geometry = None  # line crossing histories start over too
             self._best.clear()
+            self._last_input = None
+        found = tuple(detections)
         height, width = int(image.shape[0]), int(image.shape[1])
         geometry = self._geometry_for(sv, (width, height))
-        found = list(detections)
-        tracker_ids: list[int | None] = [None] * len(found)
+        if self._is_held(found):
+            # The motion gate's answer for an unchanged picture: the very same detections. The
+            # objects have not moved, so neither have their ids, zones or scores; no step. They
+            # were seen all along, so the tracker's clock skips this time: a still object's
+            # track is not aged out while it stands (nor, meanwhile, is a lost one).
+            if captured is not None and self._last_captured is not None:
+                self._held_for += max(0.0, captured - self._last_captured)
+                self._last_captured = captured
+            return TrackedFrame(self._last_output)
+        self._last_input = found
         sv_all = to_supervision(sv, found)
-        if self.options.enabled and found:
-            tracked = self._bytetrack(sv).update_with_detections(sv_all)
-            if len(tracked):  # (an empty result carries no data at all)
-                for index, tid in zip(tracked.data["index"], tracked.tracker_id, strict=True):
-                    tracker_ids[int(index)] = int(tid)
-        elif self.options.enabled:
-            self._bytetrack(sv).update_with_detections(sv_all)  # ages lost tracks
-        zones_of = self._membership(sv, geometry, sv_all, found)
+        tracked = None
+        tracker_ids: list[int | None] = [None] * len(found)
+        if self.options.enabled:
+            tracked = self._step(sv_all, captured)
+            for index, tid in zip(tracked.data.get("index", ()), tracked.tracker_id, strict=True):
+                if tid >= 0:  # -1: a track not confirmed yet
+                    tracker_ids[int(index)] = int(tid) + 1  # from 1, as supervision's were
+        zones_of = self._membership(geometry, sv_all, found)
         out = tuple(
             replace(det, tracker_id=tid, zones=zones)
             for det, tid, zones in zip(found, tracker_ids, zones_of, strict=True)
         )
-        crossings = self._crossings(sv, geometry, out)
-        snapshots = self._snapshots(sv, geometry, image, out)
+        self._last_output = out
+        crossings = self._crossings(geometry, tracked, out)
+        snapshots = self._snapshots(geometry, image, out)
         return TrackedFrame(out, crossings, snapshots)
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _bytetrack(self, sv: Any) -> Any:
+    def _is_held(self, found: tuple[Detection, ...]) -> bool:
+        """Return True for the very same detections as the last frame (empty is an update)."""
+        last = self._last_input
+        return (
+            bool(found)
+            and last is not None
+            and len(last) == len(found)
+            and all(a is b for a, b in zip(last, found, strict=True))
+        )
+
+    def _step(self, sv_all: Any, captured: float | None) -> Any:
+        """One tracker update; returns the boxes it matched, with `tracker_id` set."""
         if self._tracker is None:
-            opts = self.options
-            with warnings.catch_warnings():
-                # supervision 0.28-0.30 (pinned by the pipeline) says ByteTrack moves to the
-                # `trackers` package in 0.31; the move is for when the pin moves (README).
-                warnings.simplefilter("ignore", FutureWarning)
-                self._tracker = sv.ByteTrack(
-                    track_activation_threshold=opts.activation_threshold,
-                    lost_track_buffer=opts.lost_track_buffer,
-                    minimum_matching_threshold=opts.matching_threshold,
-                    frame_rate=self._frame_rate,
-                )
-        return self._tracker
+            self._tracker = _new_bytetrack(self.options)
+            self._last_time = -math.inf
+            self._held_for = 0.0
+            # trackers 2.4 (what inference 1.8.3 asks for in the full profile) takes no capture
+            # times: there a lost track ages by updates, as supervision's did.
+            self._timed = "timestamp" in inspect.signature(self._tracker.update).parameters
+        if captured is None:
+            now = max(0.0, self._last_time) + 1.0 / self._frame_rate
+        else:
+            self._last_captured = captured
+            now = captured - self._held_for
+        # The tracker skips a step whose time is not after the last (a wall clock set back):
+        # keep its clock increasing instead, and the step.
+        now = max(now, self._last_time + 1e-6)
+        self._last_time = now
+        if not self._timed:
+            return self._tracker.update(sv_all)
+        return self._tracker.update(sv_all, timestamp=now)
 
     def _geometry_for(self, sv: Any, size: tuple[int, int]) -> _Geometry:
         if self._geometry is not None and self._geometry.size == size:
             return self._geometry
+        import cv2  # noqa: PLC0415
         import numpy as np  # noqa: PLC0415
 
         width, height = size
@@ -208,11 +263,11 @@ class SourceTracker:
         for zone in self.zones.zones:
             polygon = np.array(
                 [[round(x * (width - 1)), round(y * (height - 1))] for x, y in zone.points],
-                dtype=np.int64,
+                dtype=np.int32,
             )
-            geometry.zones.append(
-                (zone.name, zone.classes, sv.PolygonZone(polygon, triggering_anchors=bottom))
-            )
+            mask = np.zeros((height, width), dtype=np.uint8)
+            cv2.fillPoly(mask, [polygon], color=(1,))  # what supervision's PolygonZone fills
+            geometry.zones.append((zone.name, zone.classes, mask.astype(bool)))
             geometry.polygons.append(polygon)
         for line in self.zones.lines:
             start = sv.Point(line.start[0] * (width - 1), line.start[1] * (height - 1))
@@ -225,33 +280,43 @@ class SourceTracker:
 
     @staticmethod
     def _membership(
-        sv: Any, geometry: _Geometry, sv_all: Any, found: Sequence[Detection]
+        geometry: _Geometry, sv_all: Any, found: Sequence[Detection]
     ) -> list[tuple[str, ...]]:
-        zones_of: list[list[str]] = [[] for _ in found]
+        """Each object's zones: its box's bottom centre, looked up in each zone's mask."""
         if not found:
             return []
-        for name, classes, polygon_zone in geometry.zones:
-            inside = polygon_zone.trigger(sv_all)
-            for index, hit in enumerate(inside):
-                if hit and (not classes or found[index].class_name in classes):
+        if not geometry.zones:
+            return [()] * len(found)
+        import numpy as np  # noqa: PLC0415
+
+        width, height = geometry.size
+        xyxy = sv_all.xyxy
+        xs = np.rint((xyxy[:, 0] + xyxy[:, 2]) / 2).astype(int)
+        ys = np.rint(xyxy[:, 3]).astype(int)
+        inside_frame = (xs >= 0) & (ys >= 0) & (xs < width) & (ys < height)
+        xs, ys = np.clip(xs, 0, width - 1), np.clip(ys, 0, height - 1)
+        zones_of: list[list[str]] = [[] for _ in found]
+        for name, classes, mask in geometry.zones:
+            for index in np.flatnonzero(inside_frame & mask[ys, xs]):
+                if not classes or found[index].class_name in classes:
                     zones_of[index].append(name)
         return [tuple(z) for z in zones_of]
 
     @staticmethod
     def _crossings(
-        sv: Any, geometry: _Geometry, tracked: Sequence[Detection]
+        geometry: _Geometry, tracked: Any, out: Sequence[Detection]
     ) -> tuple[Crossing, ...]:
-        with_ids = [d for d in tracked if d.tracker_id is not None]
-        if not geometry.lines or not with_ids:
+        """Line crossings of tracked objects (the tracker's own boxes: no second conversion)."""
+        if not geometry.lines or tracked is None:
             return ()
-        sv_tracked = to_supervision(sv, with_ids)
         crossings = []
+        indices = tracked.data.get("index", ())
         for name, classes, line_zone in geometry.lines:
-            crossed_in, crossed_out = line_zone.trigger(sv_tracked)
-            for det, came_in, went_out in zip(with_ids, crossed_in, crossed_out, strict=True):
-                if classes and det.class_name not in classes:
+            crossed_in, crossed_out = line_zone.trigger(tracked)  # ignores unconfirmed (-1)
+            for index, came_in, went_out in zip(indices, crossed_in, crossed_out, strict=True):
+                det = out[int(index)]
+                if det.tracker_id is None or (classes and det.class_name not in classes):
                     continue
-                assert det.tracker_id is not None
                 if came_in:
                     crossings.append(Crossing(name, det.tracker_id, det.class_name, "in"))
                 if went_out:
@@ -259,7 +324,7 @@ class SourceTracker:
         return tuple(crossings)
 
     def _snapshots(
-        self, sv: Any, geometry: _Geometry, image: Frame, tracked: Sequence[Detection]
+        self, geometry: _Geometry, image: Frame, tracked: Sequence[Detection]
     ) -> tuple[TrackSnapshot, ...]:
         now = time.monotonic()
         due = []
@@ -283,3 +348,23 @@ class SourceTracker:
             self._best[det.tracker_id] = _Best(det.confidence, now)
             out.append(TrackSnapshot(det.tracker_id, det.confidence, jpeg))
         return tuple(out)
+
+
+def _new_bytetrack(options: TrackingOptions) -> Any:
+    """Roboflow's ByteTrack with our settings, in the meaning supervision's ByteTrack gave them.
+
+    supervision matched detections scoring above `activation_threshold` first, started tracks
+    from those 0.1 above it, took `matching_threshold` as the largest 1 - IoU of a match, and
+    confirmed a track on its second frame; `lost_track_buffer` counts frames at 30 fps in both
+    (with capture times, `trackers` keeps a lost track for that many thirtieths of a second).
+    """
+    from trackers import ByteTrackTracker  # noqa: PLC0415 - imports supervision and scipy
+
+    return ByteTrackTracker(
+        lost_track_buffer=options.lost_track_buffer,
+        frame_rate=30.0,
+        track_activation_threshold=min(1.0, options.activation_threshold + 0.1),
+        high_conf_det_threshold=options.activation_threshold,
+        minimum_iou_threshold=1.0 - options.matching_threshold,
+        minimum_consecutive_frames=1,
+    )

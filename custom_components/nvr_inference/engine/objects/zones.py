@@ -28,6 +28,9 @@ from ..errors import EngineError
 Point = tuple[float, float]
 
 _NAME = re.compile(r"^[\w][\w .'-]{0,39}$", re.UNICODE)
+DEFAULT_INERTIA = 3
+"""Frames an object must be inside a zone before it counts there (Frigate's default)."""
+ZONE_RULES = ("inertia", "loitering_time")
 ANY_CLASS = "object"
 """The class a zone counts under when neither the zone nor the detector names any."""
 
@@ -43,6 +46,17 @@ class ZoneConfig:
     name: str
     points: tuple[Point, ...]
     classes: frozenset[str] = field(default_factory=frozenset)
+    inertia: int = DEFAULT_INERTIA  # frames inside before an object counts (zone_rules.py)
+    loitering_time: float = 0.0  # seconds inside before an object counts
+
+    def rules(self) -> dict[str, Any]:
+        """Return the zone rules that differ from the defaults (what configuration writes)."""
+        out: dict[str, Any] = {}
+        if self.inertia != DEFAULT_INERTIA:
+            out["inertia"] = self.inertia
+        if self.loitering_time:
+            out["loitering_time"] = self.loitering_time
+        return out
 
     def counted_classes(self, reported: Sequence[str]) -> tuple[str, ...]:
         """Return the classes this zone counts: its own, the detector's, or any object."""
@@ -56,6 +70,7 @@ class ZoneConfig:
             "name": self.name,
             "points": [list(p) for p in self.points],
             "classes": sorted(self.classes),
+            **self.rules(),
         }
 
 
@@ -115,8 +130,48 @@ def _classes(text: str) -> frozenset[str]:
     return frozenset(c.strip() for c in text.split(",") if c.strip())
 
 
+def _rules(segments: Sequence[str], where: str) -> dict[str, Any]:
+    """Read `inertia=5 loitering_time=10` segments into a zone's rules."""
+    rules: dict[str, Any] = {}
+    for segment in segments:
+        for item in segment.split():
+            key, _eq, value = item.partition("=")
+            if key not in ZONE_RULES:
+                raise ZoneError(
+                    f"{where}: unknown rule {key!r}; a zone takes inertia=, loitering_time="
+                )
+            rules[key] = value
+    return _checked_rules(rules, where)
+
+
+def _checked_rules(rules: Mapping[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if rules.get("inertia") is not None:
+        value = rules["inertia"]
+        try:
+            inertia = int(value) if not isinstance(value, bool | float) else -1
+        except ValueError:
+            inertia = -1
+        if not 1 <= inertia <= 1000:
+            raise ZoneError(f"{where}: inertia is 1 to 1000 frames, got {value!r}")
+        out["inertia"] = inertia
+    if rules.get("loitering_time") is not None:
+        value = rules["loitering_time"]
+        try:
+            seconds = float(value) if not isinstance(value, bool) else -1.0
+        except ValueError:
+            seconds = -1.0
+        if not 0.0 <= seconds <= 86400.0:
+            raise ZoneError(f"{where}: loitering_time is 0 to 86400 seconds, got {value!r}")
+        out["loitering_time"] = seconds
+    return out
+
+
 def parse_zone_line(line: str) -> ZoneConfig | LineConfig:
-    """Parse one `name: x,y x,y x,y | classes` (or `line name: x,y x,y | classes`)."""
+    """Parse one `name: x,y x,y x,y | classes | rules` (or `line name: x,y x,y | classes`).
+
+    Rules are `inertia=N loitering_time=S` (zones only), in a segment of their own.
+    """
     head, colon, rest = line.partition(":")
     if not colon:
         raise ZoneError(
@@ -126,13 +181,17 @@ def parse_zone_line(line: str) -> ZoneConfig | LineConfig:
     is_line = head.strip().lower().startswith("line ")
     name = head.strip()[5:].strip() if is_line else head.strip()
     where = f"{'line' if is_line else 'zone'} {name!r}"
-    body, _bar, classes = rest.partition("|")
+    body, *segments = rest.split("|")
+    classes = ",".join(s for s in segments if "=" not in s)
+    rules = _rules([s for s in segments if "=" in s], where)
     points = tuple(_point(p, where, i + 1) for i, p in enumerate(body.split()))
     if is_line:
         if len(points) != 2:
             raise ZoneError(f"{where}: a line has exactly 2 points, got {len(points)}")
+        if rules:
+            raise ZoneError(f"{where}: inertia and loitering_time are for zones, not lines")
         return LineConfig(name, points[0], points[1], _classes(classes))
-    return ZoneConfig(name, points, _classes(classes))
+    return ZoneConfig(name, points, _classes(classes), **rules)
 
 
 def parse_zones(text: str) -> SourceZones:
@@ -157,6 +216,9 @@ def format_zones(zones: SourceZones) -> str:
     for zone in zones.zones:
         points = " ".join(f"{x:g},{y:g}" for x, y in zone.points)
         suffix = f" | {', '.join(sorted(zone.classes))}" if zone.classes else ""
+        rules = zone.rules()
+        if rules:
+            suffix += " | " + " ".join(f"{k}={v:g}" for k, v in rules.items())
         out.append(f"{zone.name}: {points}{suffix}")
     for line in zones.lines:
         points = f"{line.start[0]:g},{line.start[1]:g} {line.end[0]:g},{line.end[1]:g}"
@@ -181,11 +243,15 @@ def zones_from_dict(data: Mapping[str, Any] | None) -> SourceZones:
         points = item["points"]
         if not isinstance(points, list | tuple):
             raise ZoneError(f"{where}: points must be a list of [x, y] pairs")
+        unknown = sorted(set(item) - {"name", "points", "classes", *ZONE_RULES})
+        if unknown:
+            raise ZoneError(f"{where}: unknown key(s) {', '.join(unknown)}")
         zones.append(
             ZoneConfig(
                 str(item["name"]),
                 tuple(_pair(p, where, i + 1) for i, p in enumerate(points)),
                 frozenset(str(c) for c in item.get("classes") or ()),
+                **_checked_rules(item, where),
             )
         )
     lines = []
@@ -235,29 +301,40 @@ def validate_zones(zones: SourceZones, known_classes: Iterable[str] = ()) -> Non
         if name.lower() in names:
             raise ZoneError(f"{where}: the name is used twice on this camera")
         names.add(name.lower())
-        if kind == "zone" and len(points) < 3:
-            raise ZoneError(f"{where}: a zone needs at least 3 points, got {len(points)}")
-        for index, (x, y) in enumerate(points, start=1):
-            if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-                raise ZoneError(
-                    f"{where}: point {index} ({x:g}, {y:g}) is outside the picture; "
-                    "coordinates run from 0 to 1 (0,0 top left, 1,1 bottom right)"
-                )
-        if kind == "line" and points[0] == points[1]:
-            raise ZoneError(f"{where}: its two points are the same")
         if kind == "zone":
-            crossing = _self_intersection(points)
-            if crossing is not None:
-                a, b = crossing
-                raise ZoneError(
-                    f"{where}: its edges {a}-{a % len(points) + 1} and {b}-{b % len(points) + 1}"
-                    " cross; list the points in order around the zone"
-                )
+            check_polygon(points, where)
+        else:
+            _check_inside(points, where)
+            if points[0] == points[1]:
+                raise ZoneError(f"{where}: its two points are the same")
         unknown = sorted(classes - known) if known else []
         if unknown:
             raise ZoneError(
                 f"{where}: unknown class {', '.join(map(repr, unknown))}; the detector "
                 f"reports {', '.join(sorted(known))}"
+            )
+
+
+def check_polygon(points: Sequence[Point], where: str) -> None:
+    """Raise `ZoneError` unless `points` make a polygon in the picture (zones, object masks)."""
+    if len(points) < 3:
+        raise ZoneError(f"{where}: a polygon needs at least 3 points, got {len(points)}")
+    _check_inside(points, where)
+    crossing = _self_intersection(points)
+    if crossing is not None:
+        a, b = crossing
+        raise ZoneError(
+            f"{where}: its edges {a}-{a % len(points) + 1} and {b}-{b % len(points) + 1}"
+            " cross; list the points in order around it"
+        )
+
+
+def _check_inside(points: Sequence[Point], where: str) -> None:
+    for index, (x, y) in enumerate(points, start=1):
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ZoneError(
+                f"{where}: point {index} ({x:g}, {y:g}) is outside the picture; "
+                "coordinates run from 0 to 1 (0,0 top left, 1,1 bottom right)"
             )
 
 

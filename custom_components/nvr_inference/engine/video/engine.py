@@ -20,6 +20,7 @@ import threading
 from ..detect.spec import DetectorSpec
 from ..errors import EngineError
 from ..fence.gate import GateSnapshot, PauseGate
+from .camera_settings import reported_union
 from .runner import Deliver, RunnerOptions, SourceRunner
 from .source_status import SourceStats, SourceStatus
 from .sources import SourceConfig
@@ -104,6 +105,11 @@ class Engine:
     def stats(self) -> dict[int, SourceStats]:
         """Return every source's counters and rates."""
         return {sid: r.stats for sid, r in self.runners.items()}
+
+    @property
+    def reported_classes(self) -> tuple[str, ...]:
+        """Every class some source reports (each may set its own); empty: any class."""
+        return reported_union([r.spec for r in self.runners.values()])
 
     @property
     def sources(self) -> dict[int, SourceConfig]:

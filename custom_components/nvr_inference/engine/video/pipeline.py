@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import PipelineMissingError
 
 INSTALL_HINT = (
-    "Install the pipeline packages into Home Assistant's Python environment (see the README, "
+    "Install the pipeline packages into Home Assistant's Python environment (see docs/embedded.md, "
     "'Embedded mode'), or run the standalone worker (`nvr-inference worker`) beside Home Assistant."
 )
 

@@ -50,7 +50,7 @@ def check_roboflow_model(spec: DetectorSpec, api_key: str | None) -> None:
     if not full_profile_available():
         raise FullProfileRequiredError(
             f"{'Local' if spec.is_local else 'Roboflow'} models need the full profile (the "
-            "`inference` package); see the README."
+            "`inference` package); see docs/full-profile.md."
         )
     if spec.needs_api_key and not api_key:
         raise InvalidApiKeyError("a Roboflow model needs an API key")

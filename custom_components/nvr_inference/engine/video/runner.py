@@ -11,17 +11,14 @@ on a caller's thread). Where each step of the pause happens:
    the backlog the pipeline still delivers costs no inference.
 3. The dispatch thread drops predictions of a closed source before building messages; the
    publisher checks the gate again inside the fence.
-4. The control thread pauses (files) or mutes (streams) the source to stop decoding. When
-   the source is not RUNNING (`StreamOperationNotAllowedError`, e.g. mid-reconnect) it says
-   so in the status and tries again on the source's next state change; the gate holds
-   meanwhile.
+4. The control thread (stream_control.py) pauses a file, and mutes then, after a short
+   grace, disconnects a live camera, to stop the decoding; the gate holds meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 import logging
 import threading
 import time
@@ -33,6 +30,9 @@ from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
 from ..objects.zones import SourceZones
+from .camera_settings import CameraSettings
+from .capture_times import CaptureTimes
+from .fps_limit import FrameRateLimiter
 from .pipeline import (
     inference_pipeline_class,
     sequential_sink_mode,
@@ -40,6 +40,7 @@ from .pipeline import (
 )
 from .source_status import SourceState, SourceStats, SourceStatus, utc_now
 from .sources import SourceConfig, SourceKind, redact_text
+from .stream_control import LIVE_KINDS, STREAM_PAUSED, STREAM_RUNNING, StreamControl
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,25 +55,23 @@ class RunnerOptions:
     api_key: str | None = None
     # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
     decoding_buffer_size: int = 16
-    predictions_queue_size: int = 64
+    # Frames between detection and dispatch; None: LIVE_PREDICTIONS_QUEUE for a live source
+    # (when dispatch falls behind, the detector waits and the source drops its oldest frames
+    # instead of seconds of detected frames queueing here), FILE_PREDICTIONS_QUEUE for a file
+    # (it loses nothing by waiting, and a deeper queue lets detection and dispatch overlap).
+    predictions_queue_size: int | None = None
     snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
     extra_status_handlers: Sequence[Callable[[Any], None]] = ()
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
     zones: Mapping[int, SourceZones] = field(default_factory=dict)
+    cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
 
+
+LIVE_PREDICTIONS_QUEUE = 2
+FILE_PREDICTIONS_QUEUE = 64
 
 SNAPSHOT_INTERVAL = 2.0
 """Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
-
-
-_CAPTURE_BACKLOG = 256
-"""Capture times kept for frames not yet dispatched, before older ones are pruned."""
-
-_CONVERGE_RETRY = 0.5
-"""Seconds between two tries to pause (or resume) a stream that did not follow the gate."""
-
-_STREAM_RUNNING = "RUNNING"
-_STREAM_PAUSED = frozenset({"PAUSED", "MUTED"})
 
 
 class SourceRunner:
@@ -88,6 +87,12 @@ class SourceRunner:
         options: RunnerOptions,
     ) -> None:
         """Prepare (nothing starts until `start()`)."""
+        # The camera's own settings over the host's (camera_settings.py): from here on
+        # `spec` and `options` are this camera's.
+        camera = options.cameras.get(config.source_id, CameraSettings())
+        spec = camera.detector_spec(spec)
+        options = replace(options, max_fps=camera.frame_rate(options.max_fps))
+        self._filters = camera.filters
         self.config = config
         self.source_id = config.source_id
         self.spec = spec
@@ -98,17 +103,30 @@ class SourceRunner:
         self._options = options
         self._pipeline: Any = None
         self._detector: Detector | None = None
-        self._stream_state = "NOT_STARTED"
         self._was_running = False
         self._stopping = False
-        self._wake = threading.Event()
-        self._control: threading.Thread | None = None
+        self._watch: Any = None  # capture.StreamWatch: the source's own state
+        self._captures = CaptureTimes()
+        self._control = StreamControl(
+            config.display_name,
+            self.source_id,
+            config.kind,
+            gate,
+            self._note_stream,
+            on_paused=self._captures.forget,
+        )
         self._status = SourceStatus(self.source_id, SourceState.CONNECTING, utc_now())
-        self._status_lock = threading.Lock()
+        # Held while a status is computed *and* handed to the host, so hosts see the changes
+        # in the order they were made, whichever pipeline thread reported them.
+        self._status_lock = threading.RLock()
         self._last_snapshot = float("-inf")
-        # frame id -> the moment grab() returned it (decoding thread writes, dispatch reads)
-        self._captured_at: dict[int, datetime] = {}
-        self._captured_lock = threading.Lock()
+        # `max_fps` on a live source with our own detector: our limiter (fps_limit.py), on the
+        # inference thread; a file, or a Roboflow model, keeps the pipeline's.
+        self._limiter = (
+            FrameRateLimiter(options.max_fps)
+            if options.max_fps and config.kind is not SourceKind.FILE and not spec.is_roboflow
+            else None
+        )
         zones = options.zones.get(self.source_id, SourceZones())
         self._tracker = (
             SourceTracker(options.tracking, zones, options.max_fps or 30.0)
@@ -126,22 +144,35 @@ class SourceRunner:
     def start(self) -> None:
         """Build and start the pipeline. Raises `EngineError` for what the user must fix."""
         pipeline_cls = inference_pipeline_class()
-        reference: Any = self.config.capture_reference()
-        if self.config.kind is SourceKind.LOOP:
-            from .capture import LoopingFileProducer  # noqa: PLC0415 - OpenCV, lazily
+        from .capture import (  # noqa: PLC0415 - OpenCV, lazily
+            LoopingFileProducer,
+            ParkableReference,
+            StreamWatch,
+        )
 
+        reference: Any = self.config.capture_reference()
+        source_id, gate = self.source_id, self._gate
+
+        def on_grab() -> None:
+            gate.note_grabbing(source_id)
+
+        if self.config.kind is SourceKind.LOOP:
             path = str(self.config.reference)
-            reference = lambda: LoopingFileProducer(path)  # noqa: E731 - the pipeline calls it
+            reference = lambda: LoopingFileProducer(path, on_grab=on_grab)  # noqa: E731
+        elif self.config.kind in LIVE_KINDS:
+            reference = self._control.parkable = ParkableReference(reference, on_grab)
+        self._watch = StreamWatch()
         sink_mode = sequential_sink_mode()
         handlers = [self._on_pipeline_status, *self._options.extra_status_handlers]
         common: dict[str, Any] = {
             "video_reference": reference,
+            "watchdog": self._watch,
             "on_prediction": self._on_prediction,
-            "max_fps": self._options.max_fps,
+            "max_fps": None if self._limiter is not None else self._options.max_fps,
             "status_update_handlers": handlers,
             "sink_mode": sink_mode,
             "decoding_buffer_size": self._options.decoding_buffer_size,
-            "predictions_queue_size": self._options.predictions_queue_size,
+            "predictions_queue_size": self._predictions_queue_size(),
         }
         if self.spec.is_roboflow:
             from ..detect.roboflow import init_roboflow_pipeline  # noqa: PLC0415
@@ -154,9 +185,7 @@ class SourceRunner:
             self._pipeline = pipeline_cls.init_with_custom_logic(
                 on_video_frame=self._on_video_frame, **common
             )
-        self._control = threading.Thread(
-            target=self._control_loop, name=f"nvr-control-{self.source_id}"
-        )
+        self._control.pipeline = self._pipeline
         self._control.start()
         try:
             self._pipeline.start(use_main_thread=False)
@@ -164,13 +193,19 @@ class SourceRunner:
             self.stop()  # the control thread, and whatever the pipeline did start
             raise
 
+    def _predictions_queue_size(self) -> int:
+        size = self._options.predictions_queue_size
+        if size is not None:
+            return size
+        if self.config.kind is SourceKind.FILE:
+            return FILE_PREDICTIONS_QUEUE
+        return LIVE_PREDICTIONS_QUEUE
+
     def stop(self) -> None:
         """Terminate the pipeline and join every thread it and we started."""
         self._stopping = True
-        self._wake.set()
-        if self._control is not None:
-            self._control.join()
-            self._control = None
+        self._control.stop()
+        self._control.pipeline = None
         pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
             not_allowed = stream_operation_not_allowed_error()
@@ -185,7 +220,7 @@ class SourceRunner:
 
     def wake(self) -> None:
         """Ask the control thread to bring the stream in line with the gate."""
-        self._wake.set()
+        self._control.wake()
 
     # -- pipeline threads -------------------------------------------------------------------------
 
@@ -194,11 +229,15 @@ class SourceRunner:
         detector = self._detector
         assert detector is not None
         keeps = self.spec.keeps
+        limiter = self._limiter
         out: list[list[Detection] | None] = []
         for frame in frames:
             if not self._gate.is_open(self.source_id):
                 self.stats.frames_dropped_paused += 1
                 out.append(None)
+                continue
+            if limiter is not None and not limiter.admit(self._captures.peek(frame)):
+                out.append(None)  # over max_fps: not detected, so not tracked either
                 continue
             started = time.perf_counter()
             found = [d for d in detector(frame.image) if keeps(d)]
@@ -208,7 +247,11 @@ class SourceRunner:
 
     def _on_prediction(self, prediction: Any, frame: Any) -> None:
         """Dispatch thread: turn a prediction into a message and hand it to the publisher."""
-        if prediction is None or not self._gate.is_open(self.source_id):
+        epoch = self._gate.epoch(self.source_id)
+        self.stats.frames_dropped_overload += self._captures.dropped_before(epoch, frame.frame_id)
+        if prediction is None:
+            return  # refused by the gate or over max_fps on the inference thread (counted there)
+        if not self._gate.is_open(self.source_id):
             self.stats.frames_dropped_paused += 1
             return
         if isinstance(prediction, list):
@@ -221,19 +264,31 @@ class SourceRunner:
             )
             self.stats.record(None)  # the model ran inside the pipeline: no timing of ours
         image = frame.image
+        # Object filters and masks (objects/filters.py): what they drop is never tracked,
+        # published or counted.
+        detections = self._filters.apply(detections, int(image.shape[1]), int(image.shape[0]))
         tracked: TrackedFrame | None = None
-        epoch = self._gate.epoch(self.source_id)
+        captured = self._captures.take(frame)
+        # The tracker epoch and the admission in one hold of the gate's lock: the first frame
+        # after a resume can never reach the old tracker.
+        admitted = self._gate.admitted_epoch(self.source_id, frame.frame_id)
+        if admitted is None:  # captured before a resume, or paused meanwhile: not fed, not sent
+            self.stats.frames_dropped_paused += 1
+            return
+        epoch = admitted
         if self._tracker is not None:
-            if not self._gate.admits(self.source_id, frame.frame_id):
-                self.stats.frames_dropped_paused += 1  # captured before a resume: not fed
-                return
-            tracked = self._tracker.process(detections, image, epoch)
+            # A live source's frames are tracked by their capture times (frames it dropped
+            # or we skipped are time, not missing steps); a file's, read as fast as we go,
+            # one step a frame, as its own clock has it.
+            live = self.config.kind is not SourceKind.FILE
+            when = captured.timestamp() if live else None
+            tracked = self._tracker.process(detections, image, epoch, when)
             detections = tracked.detections
         self._deliver(
             DetectionMessage(
                 source_id=self.source_id,
                 frame_id=frame.frame_id,
-                frame_timestamp=self._capture_time(frame),
+                frame_timestamp=captured,
                 model_id=self.spec.model_id,
                 image_width=int(image.shape[1]),
                 image_height=int(image.shape[0]),
@@ -244,24 +299,6 @@ class SourceRunner:
                 epoch=epoch,
             )
         )
-
-    def _capture_time(self, frame: Any) -> datetime:
-        """Return when `grab()` returned this frame: the moment it was captured.
-
-        The pipeline's own `frame_timestamp` is taken *before* `grab()` waits for the frame
-        (up to a frame period early on a live source) or derived from a file's mtime; the
-        status update it sends right after `grab()` returns carries the true moment. Entries
-        of frames dropped on the way (a stream's drop-oldest buffer) are pruned here.
-        """
-        frame_id = frame.frame_id
-        with self._captured_lock:
-            moment = self._captured_at.pop(frame_id, None)
-            if len(self._captured_at) > _CAPTURE_BACKLOG:
-                for stale in [fid for fid in self._captured_at if fid < frame_id]:
-                    del self._captured_at[stale]
-        if moment is None:  # not seen (a handler that came late): the pipeline's own stamp
-            moment = frame.frame_timestamp
-        return moment if moment.tzinfo is not None else moment.astimezone(UTC)
 
     def _maybe_snapshot(self, image: Any, detections: tuple[Detection, ...]) -> bytes | None:
         """Render a snapshot when one is due (throttled; frames with detections only)."""
@@ -278,17 +315,20 @@ class SourceRunner:
         """Pipeline threads: record captures for the gate, and map state changes to status."""
         event = update.event_type
         payload = update.payload
-        if event == "FRAME_CAPTURED":
+        if event == "FRAME_CAPTURED":  # on the decoding thread, right after grab() returned
+            moment = utc_now()  # not update.timestamp: naive local time
             frame_id = payload["frame_id"]
-            with self._captured_lock:
-                self._captured_at[frame_id] = update.timestamp  # stamped as grab() returned
             self._gate.note_captured(self.source_id, frame_id)
+            if self._gate.is_open(self.source_id):  # a paused source's frames are never sent
+                self._captures.note(frame_id, moment)
             return
         if event == "SOURCE_STATE_UPDATE":
-            new_state = getattr(payload["new_state"], "value", str(payload["new_state"]))
-            self._stream_state = new_state
-            self._on_stream_state(new_state)
-            self._wake.set()  # a RUNNING source may now be paused: let the control thread try
+            reported = getattr(payload["new_state"], "value", str(payload["new_state"]))
+            with self._status_lock:  # read and report in one hold: the last report is the truth
+                state = self._watch.state(reported) if self._watch is not None else reported
+                self._control.state = state
+                self._on_stream_state(state)
+            self._control.wake()  # a RUNNING source may now be paused: let the control thread try
         elif event in ("SOURCE_ERROR", "SOURCE_CONNECTION_ATTEMPT_FAILED", "INFERENCE_ERROR"):
             message = redact_text(str(payload.get("error_message", event)))
             if event == "INFERENCE_ERROR" or self.config.kind is SourceKind.FILE:
@@ -302,12 +342,12 @@ class SourceRunner:
     def _on_stream_state(self, new_state: str) -> None:
         if self._stopping:
             return
-        if new_state == _STREAM_RUNNING or new_state in _STREAM_PAUSED:
+        if new_state == STREAM_RUNNING or new_state in STREAM_PAUSED:
             self._was_running = True
             self._set_status(
                 state=SourceState.RUNNING,
                 error=None,
-                stream_paused=new_state in _STREAM_PAUSED,
+                stream_paused=new_state in STREAM_PAUSED,
                 stream_note=None,
             )
         elif new_state in ("INITIALISING", "NOT_STARTED"):
@@ -343,60 +383,10 @@ class SourceRunner:
             if updated.state is not current.state:
                 updated = replace(updated, since=utc_now())
             self._status = updated
-        self._on_status(updated)
+            self._on_status(updated)  # in the lock: in the order of the changes
 
-    # -- the control thread -----------------------------------------------------------------------
-
-    def _control_loop(self) -> None:
-        """Bring the stream's own pause in line with the gate, whenever either changes.
-
-        Woken by every gate and stream change; while the two still disagree after a try (the
-        stream refused the operation, or changed state under us and said so in an order we
-        cannot rely on: its status updates come from several threads), it tries again every
-        `_CONVERGE_RETRY` seconds instead of waiting for a change that may not come. The gate
-        holds whatever the stream does; this only saves the decoding work of a paused camera.
-        """
-        retry: float | None = None
-        while True:
-            self._wake.wait(retry)
-            self._wake.clear()
-            if self._stopping:
-                return
-            self._converge()
-            retry = _CONVERGE_RETRY if self._diverged() else None
-
-    def _diverged(self) -> bool:
-        """Return True while the stream runs for a paused source, or sleeps for an open one."""
-        want_paused = not self._gate.is_open(self.source_id)
-        state = self._stream_state
-        if want_paused:
-            return state == _STREAM_RUNNING
-        return state in _STREAM_PAUSED
-
-    def _converge(self) -> None:
-        pipeline = self._pipeline
-        if pipeline is None:
-            return
-        want_paused = not self._gate.is_open(self.source_id)
-        state = self._stream_state
-        try:
-            if want_paused and state == _STREAM_RUNNING:
-                if self.config.kind in (SourceKind.STREAM, SourceKind.DEVICE):
-                    pipeline.mute_stream()  # keep the connection, drop frames before the buffer
-                else:
-                    pipeline.pause_stream()  # a file (or looping file) simply stops reading
-            elif not want_paused and state in _STREAM_PAUSED:
-                pipeline.resume_stream()
-            elif want_paused and state not in _STREAM_PAUSED and state != "ENDED":
-                self._note_stream(f"stream is {state.lower()}; it is paused once it runs again")
-        except stream_operation_not_allowed_error() as err:
-            # The source changed state under us (a reconnect began). Not swallowed: it is in
-            # the status, and the next state change wakes us to try again. The gate holds.
-            self._note_stream(
-                f"cannot {'pause' if want_paused else 'resume'} the stream yet: {err}"
-            )
-
-    def _note_stream(self, note: str) -> None:
-        if self._status.stream_note != note:
+    def _note_stream(self, note: str | None) -> None:
+        """Put the control thread's word on a lagging stream in the status (logged once)."""
+        if note is not None and self._status.stream_note != note:
             _LOGGER.info("%s: %s", self.config.display_name, note)
         self._set_status(stream_note=note)

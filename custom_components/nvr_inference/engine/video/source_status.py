@@ -47,6 +47,8 @@ class SourceStats:
 
     frames_inferred: int = 0
     frames_dropped_paused: int = 0  # frames and predictions refused by the gate early
+    # frames a live source dropped, oldest first, because detection and dispatch fell behind
+    frames_dropped_overload: int = 0
     inference_ms: float = 0.0  # exponential moving average of the detector's time
     _completed: deque[float] = field(default_factory=lambda: deque(maxlen=30))
 

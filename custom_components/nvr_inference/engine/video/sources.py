@@ -65,6 +65,18 @@ class SourceConfig:
         return SourceKind.LOOP if self.loop else SourceKind.FILE
 
     @property
+    def device_model(self) -> str:
+        """What the camera's device page shows as its model ("RTSP camera", "Looping video")."""
+        kind = self.kind
+        if kind is SourceKind.STREAM:
+            return f"{urlsplit(str(self.reference)).scheme.upper()} camera"
+        return {
+            SourceKind.DEVICE: "USB camera",
+            SourceKind.LOOP: "Looping video file",
+            SourceKind.FILE: "Video file",
+        }[kind]
+
+    @property
     def display_name(self) -> str:
         """A name for logs and entities; never contains URL credentials."""
         return self.name or f"Source {self.source_id}"

@@ -6,18 +6,22 @@
     nvr-inference worker --remove --name porch-pi           # clear its discovery config
     nvr-inference sample-video /tmp/sample.avi --frames 260
     nvr-inference sample-video /tmp/person.avi --scene person --photo astronaut.png
+    nvr-inference sample-video /tmp/objects.avi --scene objects
+    nvr-inference models fetch                  # the objects detector's model, once
 
 Secrets never go on the command line (anything there shows up in `ps`): the MQTT password comes
 from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROBOFLOW_API_KEY`
 or `--api-key-file`. They are kept out of every log line and payload.
 
 Exit codes: 0 done (also after SIGTERM/SIGINT), 2 something to fix in the configuration (a
-source that cannot be read, an unknown detector, a missing pipeline, a bad flag), 3 the broker
+source that cannot be read, an unknown detector, a missing pipeline, a bad flag, a worker of
+the same name already running on this machine), 3 the broker
 cannot be reached or refused us. Each failure is one line on stderr, no traceback.
 
 This module only wires the pieces: the flags (`parser`), their meaning and validation
-(`config`, `grammar`), the log's secret filter (`logs`), the paho host (`service`, `mqtt`), and
-the sample scenes (`samples.command`); it maps their errors to the exit codes.
+(`config`, `grammar`), the log's secret filter (`logs`), the paho host (`service`, `mqtt`), the
+sample scenes (`samples.command`) and the model fetch (`detect.model_files`); it maps their
+errors to the exit codes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Callable, Sequence
 import gc
 import logging
 import os
+from pathlib import Path
 import signal
 import sys
 import threading
@@ -36,7 +41,13 @@ from ..errors import EngineError
 from ..video.sources import redact_text
 from .config import resolve_config
 from .grammar import ConfigError
-from .logs import RedactSecrets, configure_logging, protect_all_handlers
+from .logs import (
+    RedactSecrets,
+    configure_logging,
+    protect_all_handlers,
+    quiet_native_logs,
+    worker_secrets,
+)
 from .parser import EXIT_BROKER, EXIT_CONFIG, build_parser
 from .settings import WorkerSettings, describe_settings
 
@@ -53,17 +64,13 @@ def _run_worker(args: argparse.Namespace) -> int:
     from .mqtt import BrokerUnavailableError  # noqa: PLC0415 - paho: worker only
     from .removal import remove_worker  # noqa: PLC0415
 
+    quiet_native_logs(os.environ)  # before anything imports cv2
     try:
         config = resolve_config(vars(args), os.environ)
     except (ConfigError, EngineError) as err:
         return _fail(EXIT_CONFIG, str(err))
     settings = config.settings
-    redact = configure_logging(config.log_level, [settings.mqtt.password, settings.api_key])
-    if config.log_level != "debug":
-        # OpenCV and FFmpeg write to stderr directly (not through logging, so not through the
-        # secret filter), and a failed probe would add lines to the one-line error.
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "8")  # AV_LOG_FATAL
+    redact = configure_logging(config.log_level, worker_secrets(settings))
     if not config.remove:
         return _serve(settings, redact)
     try:
@@ -96,8 +103,12 @@ def _serve(settings: WorkerSettings, redact: RedactSecrets) -> int:
     _install_signal_handlers(stop)
     for line in describe_settings(settings):  # debug: a failed start stays one line
         _LOGGER.debug("%s", line)
-    worker = Worker(settings)
     try:
+        worker = Worker(settings)  # builds the MQTT client: a bad TLS file fails here
+    except EngineError as err:
+        return _fail(EXIT_CONFIG, str(err), redact)
+    try:
+        worker.claim()
         worker.check()
         protect_all_handlers(redact)  # the pipeline's packages are imported by now
         if stop.is_set():
@@ -138,9 +149,26 @@ def _run_sample_video(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_models(args: argparse.Namespace) -> int:
+    """`models fetch`: the only action (argparse requires it)."""
+    from ..detect.model_files import fetch_coco_model  # noqa: PLC0415 - this command only
+
+    folder = Path(args.folder).expanduser() if args.folder else None
+    source = Path(args.source).expanduser() if args.source else None
+    try:
+        path = fetch_coco_model(folder, source)
+    except EngineError as err:
+        return _fail(EXIT_CONFIG, str(err))
+    except OSError as err:  # the folder cannot be made or written
+        return _fail(EXIT_CONFIG, f"cannot write the model: {err}")
+    print(path)  # noqa: T201 - the command's output
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "worker": _run_worker,
     "sample-video": _run_sample_video,
+    "models": _run_models,
 }
 
 

@@ -17,12 +17,19 @@ from typing import Any
 
 from ..detect.spec import DetectorSpec, parse_detector
 from ..objects.tracking import TrackingError, TrackingOptions
-from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line, validate_zones
+from ..objects.zones import LineConfig, SourceZones, ZoneError, parse_zone_line
+from ..video.camera_settings import (
+    DEFAULT_MAX_FPS,
+    CameraSettings,
+    CameraSettingsError,
+    validate_camera,
+)
 from ..video.sources import SourceConfig
 from .grammar import (
     API_KEY_ENV,
     LOG_LEVELS,
     PASSWORD_ENV,
+    TLS_VERSIONS,
     ConfigError,
     as_bool,
     as_float,
@@ -52,10 +59,35 @@ class CliConfig:
 Pick = Callable[..., Any]
 
 
+def _existing_file(value: Any, key: str, what: str) -> str | None:
+    """Return a configured path as a string if the file exists; None when not configured."""
+    if value is None or value == "":
+        return None
+    path = as_str(value, key)
+    if not Path(path).expanduser().is_file():
+        raise ConfigError(f"the {what} file {path} ({key}) does not exist")
+    return str(Path(path).expanduser())
+
+
 def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
-    tls_ca = pick("tls_ca")
+    tls_ca = _existing_file(pick("tls_ca"), "tls_ca", "TLS CA")
+    tls_cert = _existing_file(pick("tls_cert"), "tls_cert", "TLS client certificate")
+    tls_key = _existing_file(pick("tls_key"), "tls_key", "TLS client key")
+    if tls_key and not tls_cert:
+        raise ConfigError("tls_key needs tls_cert: the client certificate it belongs to")
+    tls_min_version = pick("tls_min_version")
+    if tls_min_version is not None:
+        tls_min_version = as_str(tls_min_version, "tls_min_version")
+        if tls_min_version not in TLS_VERSIONS:
+            raise ConfigError(
+                f"tls_min_version must be one of {', '.join(TLS_VERSIONS)}, got {tls_min_version!r}"
+            )
     tls_insecure = as_bool(pick("tls_insecure", False), "tls_insecure")
-    tls = as_bool(pick("tls", False), "tls") or bool(tls_ca) or tls_insecure
+    tls = (
+        as_bool(pick("tls", False), "tls")
+        or bool(tls_ca or tls_cert or tls_min_version)
+        or tls_insecure
+    )
     port = as_int(pick("mqtt_port", 8883 if tls else 1883), "mqtt_port")
     if not 0 < port < 65536:
         raise ConfigError(f"mqtt_port must be between 1 and 65535, got {port}")
@@ -68,16 +100,17 @@ def _mqtt_settings(pick: Pick, env: Mapping[str, str]) -> MqttSettings:
     )
     if password and not username:
         raise ConfigError("an MQTT password needs a user name (--mqtt-username)")
-    if tls_ca and not Path(str(tls_ca)).is_file():
-        raise ConfigError(f"the TLS CA file {tls_ca} does not exist")
     return MqttSettings(
         host=as_str(pick("mqtt_host", "127.0.0.1"), "mqtt_host"),
         port=port,
         username=as_str(username, "mqtt_username") if username is not None else None,
         password=password,
         tls=tls,
-        tls_ca=str(tls_ca) if tls_ca else None,
+        tls_ca=tls_ca,
         tls_insecure=tls_insecure,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_min_version=tls_min_version,
     )
 
 
@@ -153,9 +186,10 @@ def _zones(
     """Every source's zones (YAML per source, then --zone flags), validated."""
     by_id = {s.source_id: s for s in sources}
     by_name = {s.name.lower(): s for s in sources if s.name}
-    zones: dict[int, SourceZones] = {
-        sid: zones_of(drawn, f"source {by_id[sid].display_name}") for sid, drawn in written.items()
-    }
+    zones: dict[int, SourceZones] = {}
+    for sid, drawn in written.items():
+        if own := zones_of(drawn, f"source {by_id[sid].display_name}"):
+            zones[sid] = own
     for text in options.get("zones") or []:
         target, sep, definition = text.partition("=")
         source = by_name.get(target.strip().lower()) or (
@@ -172,14 +206,26 @@ def _zones(
             zones[source.source_id] = SourceZones(current.zones, (*current.lines, parsed))
         else:
             zones[source.source_id] = SourceZones((*current.zones, parsed), current.lines)
-    for sid, drawn in zones.items():
-        if drawn and not tracking.enabled:
-            raise ConfigError("zones and lines need tracking: drop --no-tracking")
-        try:
-            validate_zones(drawn, spec.reported_classes)
-        except ZoneError as err:
-            raise ConfigError(f"source {by_id[sid].display_name}: {err}") from None
+    if zones and not tracking.enabled:
+        raise ConfigError("zones and lines need tracking: drop --no-tracking")
     return zones
+
+
+def _cameras(
+    sources: tuple[SourceConfig, ...],
+    written: Mapping[int, Any],
+    spec: DetectorSpec,
+    zones: Mapping[int, SourceZones],
+) -> dict[int, CameraSettings]:
+    """Every source's own settings (YAML, beside its zones), checked with its zones."""
+    cameras: dict[int, CameraSettings] = {}
+    for source in sources:
+        sid, where = source.source_id, f"source {source.display_name}"
+        camera = CameraSettings.from_mapping(written.get(sid) or {}, where)
+        validate_camera(camera, spec, zones.get(sid, SourceZones()), where)
+        if camera:
+            cameras[sid] = camera
+    return cameras
 
 
 def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
@@ -219,9 +265,10 @@ def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
     try:
         tracking = _tracking(options, file_config)
         zones = _zones(options, sources, drawn, spec, tracking)
-    except (TrackingError, ZoneError) as err:
+        cameras = _cameras(sources, drawn, spec, zones)
+    except (TrackingError, ZoneError, CameraSettingsError) as err:
         raise ConfigError(str(err)) from None
-    max_fps = as_float(pick("max_fps", 0.0), "max_fps")
+    max_fps = as_float(pick("max_fps", DEFAULT_MAX_FPS), "max_fps")
     if max_fps < 0:
         raise ConfigError(f"max_fps must be >= 0, got {max_fps:g}")
     state_file = pick("state_file")
@@ -237,5 +284,6 @@ def resolve_config(options: Options, env: Mapping[str, str]) -> CliConfig:
         state_file=Path(as_str(state_file, "state_file")).expanduser() if state_file else None,
         tracking=tracking,
         zones=zones,
+        cameras=cameras,
     )
     return CliConfig(settings, log_level, remove=False)

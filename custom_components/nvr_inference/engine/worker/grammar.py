@@ -16,11 +16,14 @@ import re
 from typing import Any
 
 from ..objects.zones import LineConfig, SourceZones, ZoneConfig, parse_zone_line, zones_from_dict
+from ..video.camera_settings import CAMERA_KEYS
 from ..video.sources import SourceConfig, redact_text
 
 PASSWORD_ENV = "NVR_MQTT_PASSWORD"
 API_KEY_ENV = "ROBOFLOW_API_KEY"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+TLS_VERSIONS = ("1.2", "1.3")
+"""The oldest TLS version a worker may be told to accept (`tls_min_version`)."""
 
 
 class ConfigError(Exception):
@@ -35,6 +38,9 @@ _KEYS = {
     "tls",
     "tls_ca",
     "tls_insecure",
+    "tls_cert",
+    "tls_key",
+    "tls_min_version",
     "base_topic",
     "discovery_prefix",
     "name",
@@ -116,20 +122,22 @@ def parse_source_text(text: str) -> tuple[int | None, str | None, str]:
 
 
 Entry = tuple[int | None, str | None, str, bool, Any]
-"""One source as written: id, name, reference, loop, and its zones/lines as written."""
+"""One source as written: id, name, reference, loop, and its zones, lines and own settings
+(`camera_settings.CAMERA_KEYS`) as written."""
 
 
 def _source_entry(item: Any, default_loop: bool) -> Entry:
     if isinstance(item, str | int) and not isinstance(item, bool):
         return (*parse_source_text(str(item)), default_loop, None)
     if isinstance(item, dict):
-        allowed = {"reference", "name", "source_id", "id", "loop", "zones", "lines"}
+        allowed = {"reference", "name", "source_id", "id", "loop", "zones", "lines", *CAMERA_KEYS}
         extra = sorted(set(item) - allowed)
         ref = item.get("reference")
         if extra or ref is None:
             raise ConfigError(
                 "a source in the config file is a string or a mapping with reference and "
-                "optionally name, source_id, loop, zones, lines"
+                f"optionally name, source_id, loop, zones, lines, {', '.join(CAMERA_KEYS)}"
+                + (f"; unknown: {', '.join(extra)}" if extra else "")
             )
         raw_id = item.get("source_id", item.get("id"))
         source_id = as_int(raw_id, "source_id") if raw_id is not None else None
@@ -137,9 +145,8 @@ def _source_entry(item: Any, default_loop: bool) -> Entry:
             raise ConfigError("source_id must be >= 0")
         loop = as_bool(item.get("loop", default_loop), "loop")
         label = item.get("name")
-        zones, lines = item.get("zones") or [], item.get("lines") or []
-        drawn = {"zones": zones, "lines": lines} if zones or lines else None
-        return source_id, str(label) if label else None, str(ref), loop, drawn
+        drawn = {k: item[k] for k in ("zones", "lines", *CAMERA_KEYS) if item.get(k) is not None}
+        return source_id, str(label) if label else None, str(ref), loop, drawn or None
     raise ConfigError(f"cannot read source {item!r}: use [ID:][NAME=]REFERENCE")
 
 

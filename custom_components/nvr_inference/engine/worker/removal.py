@@ -19,7 +19,7 @@ from ..contract.host import foreign_host, parse_availability
 from ..contract.retained import RetainedScan
 from ..contract.topics import availability_topic
 from ..errors import EngineError
-from .mqtt import START_CHECK_TIMEOUT, connect_sync, make_client, wait_published
+from .mqtt import START_CHECK_TIMEOUT, close, connect_sync, make_client, wait_published
 from .settings import WorkerSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ def remove_worker(settings: WorkerSettings) -> None:
             found = _scan(client, settings).to_clear(settings.host)
         raise EngineError(f"could not clear the retained topics {sorted(found)}")
     finally:
-        client.disconnect()
-        client.loop_stop()
+        close(client, threaded=True)
 
 
 def _scan(client: Any, settings: WorkerSettings) -> RetainedScan:

@@ -37,10 +37,12 @@ from ..fence.publisher import FencedPublisher
 from ..video.engine import Engine
 from ..video.probe import check_setup
 from ..video.runner import SNAPSHOT_INTERVAL, RunnerOptions
+from .instance import InstanceLock
 from .mqtt import (
     START_CHECK_TIMEOUT,
     PahoTransport,
     check_base_topic,
+    close,
     connect_sync,
     make_client,
     status_sources,
@@ -89,6 +91,7 @@ class Worker:
                 snapshot_interval=SNAPSHOT_INTERVAL,
                 tracking=settings.tracking,
                 zones=settings.zones,
+                cameras=settings.cameras,
             ),
         )
         self.gate = self.engine.gate
@@ -96,6 +99,7 @@ class Worker:
             self.engine, self.transport, self.base, snapshots=True
         )
         self.store = FilePauseStore(settings.pause_file)
+        self.instance_lock = InstanceLock(settings.pause_file, settings.name)
         self.plane = ControlPlane.for_engine(
             self.engine,
             host=settings.host,
@@ -120,6 +124,13 @@ class Worker:
         self._connection_log = RateLimitedLog(_LOGGER)
 
     # -- lifecycle --------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Take this name's lock on this machine, or raise `WorkerAlreadyRunningError`.
+
+        First of all: a second worker of the same name must not connect (same client id).
+        """
+        self.instance_lock.acquire()
 
     def check(self) -> None:
         """Probe before connecting: the pipeline, the detector, one frame of every source."""
@@ -198,9 +209,8 @@ class Worker:
         if self._started:  # paho's network thread confirms them; none without it
             wait_published(final, "the final status")
             wait_published(offline, "offline")
-        self.client.disconnect()
-        if self._started:
-            self.client.loop_stop()
+        close(self.client, threaded=self._started)
+        self.instance_lock.release()
         _LOGGER.info("Stopped in %.2f s", time.monotonic() - started)
 
     def run(self, stop: threading.Event) -> None:

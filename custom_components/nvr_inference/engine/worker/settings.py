@@ -20,6 +20,7 @@ from ..contract.topics import node_id
 from ..detect.spec import DetectorSpec
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
+from ..video.camera_settings import CameraSettings
 from ..video.sources import SourceConfig
 
 
@@ -40,6 +41,9 @@ class MqttSettings:
     tls: bool = False
     tls_ca: str | None = None
     tls_insecure: bool = False
+    tls_cert: str | None = None  # the client's certificate (mutual TLS); PEM
+    tls_key: str | None = None  # its private key (None: in the certificate file); PEM
+    tls_min_version: str | None = None  # "1.2" or "1.3"; None: Python's default (1.2)
     keepalive: int = 30
     connect_timeout: float = 10.0
 
@@ -60,6 +64,7 @@ class WorkerSettings:
     state_file: Path | None = None  # None: default_state_file(name)
     tracking: TrackingOptions = field(default_factory=TrackingOptions)
     zones: Mapping[int, SourceZones] = field(default_factory=dict)
+    cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
 
     @property
     def node(self) -> str:
@@ -81,7 +86,11 @@ def describe_settings(settings: WorkerSettings) -> Iterable[str]:
     """Lines for the startup log, without secrets."""
     mqtt = settings.mqtt
     auth = f" as user {mqtt.username}" if mqtt.username else ""
-    tls = " with TLS" if mqtt.tls or mqtt.tls_ca or mqtt.tls_insecure else ""
+    tls = " with TLS" if mqtt.tls else ""
+    if mqtt.tls and mqtt.tls_cert:
+        tls += f" and the client certificate {mqtt.tls_cert}"
+    if mqtt.tls and mqtt.tls_min_version:
+        tls += f" (TLS {mqtt.tls_min_version} or newer)"
     yield f"broker {mqtt.host}:{mqtt.port}{auth}{tls}, base topic {settings.base_topic!r}"
     yield f"pause kept in {settings.pause_file}"
     for source in settings.sources:

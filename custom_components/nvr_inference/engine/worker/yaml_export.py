@@ -7,20 +7,23 @@ test can read the YAML back through the worker's own configuration and find the 
 settings. It imports the settings and the grammar only: never the command line or paho.
 
 Secrets never go in the file (the worker refuses a config file that holds one): no MQTT
-password, no Roboflow API key, and a camera URL's password is replaced by `PASSWORD`. The
+password, no Roboflow API key, and a camera URL's password (in its user info or its query
+string) is replaced by `PASSWORD`. The
 comments at the top say where each goes. The install commands that go with the file live here
-too, next to the extras they name (`[light]`, `[full]`), and match the README's.
+too, next to the extras they name (`[light]`, `[full]`), and match docs/worker.md's.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..detect.spec import DetectorSpec
 from ..objects.zones import SourceZones
-from ..video.sources import SourceConfig
+from ..video.camera_settings import CameraSettings
+from ..video.sources import SECRET_QUERY_PARAMS, SourceConfig, url_secrets
 from .grammar import API_KEY_ENV, PASSWORD_ENV
 from .settings import WorkerSettings
 
@@ -48,10 +51,20 @@ def _dumper() -> Any:
     return Dumper
 
 
-def without_password(reference: str | int) -> tuple[str | int, bool]:
-    """Return the reference with its URL password replaced by `PASSWORD`, and whether it had one.
+_QUERY_PARAM = re.compile(
+    r"(?P<lead>(?:^|[&;])(?:" + "|".join(SECRET_QUERY_PARAMS) + r")=)(?P<value>[^&;#]*)",
+    re.IGNORECASE,
+)
 
-    The user name and the rest of the URL stay as written (percent-encoding included).
+
+def without_password(reference: str | int) -> tuple[str | int, bool]:
+    """Return the reference with its URL passwords replaced by `PASSWORD`, and whether it had one.
+
+    A password in the user info (`user:pass@`, split at the last `@`) and the value of every
+    credential-bearing query parameter that is not a user name (Reolink's `password=`, Dahua's
+    `pwd=`, a relay's `token=`: what `url_secrets` names). A value under 3 characters is too
+    short for `url_secrets` to name, so such a value of any of those parameters goes too: the
+    safe side. The user names and the rest of the URL stay as written (percent-encoding too).
     """
     if not isinstance(reference, str):
         return reference, False
@@ -59,12 +72,24 @@ def without_password(reference: str | int) -> tuple[str | int, bool]:
         parts = urlsplit(reference)
     except ValueError:
         return reference, False
+    secrets = set(url_secrets(reference))
+    redacted = False
     userinfo, at, hostport = parts.netloc.rpartition("@")
     user, colon, _password = userinfo.partition(":")
-    if not at or not colon:
-        return reference, False
-    netloc = f"{user}:{PASSWORD_PLACEHOLDER}@{hostport}"
-    return urlunsplit(parts._replace(netloc=netloc)), True
+    if at and colon:
+        parts = parts._replace(netloc=f"{user}:{PASSWORD_PLACEHOLDER}@{hostport}")
+        redacted = True
+
+    def _hide(match: re.Match[str]) -> str:
+        nonlocal redacted
+        value = match["value"]
+        if value in secrets or unquote(value) in secrets or 0 < len(value) < 3:
+            redacted = True
+            return f"{match['lead']}{PASSWORD_PLACEHOLDER}"
+        return match.group(0)
+
+    parts = parts._replace(query=_QUERY_PARAM.sub(_hide, parts.query))
+    return (urlunsplit(parts), True) if redacted else (reference, False)
 
 
 def detector_text(spec: DetectorSpec) -> str:
@@ -80,6 +105,7 @@ def _zones(drawn: SourceZones) -> dict[str, Any]:
                 "name": zone.name,
                 "points": _Flow(_Flow(point) for point in zone.points),
                 **({"classes": _Flow(sorted(zone.classes))} if zone.classes else {}),
+                **zone.rules(),
             }
             for zone in drawn.zones
         ]
@@ -96,7 +122,23 @@ def _zones(drawn: SourceZones) -> dict[str, Any]:
     return out
 
 
-def _source(source: SourceConfig, drawn: SourceZones | None) -> tuple[dict[str, Any], bool]:
+def _camera(camera: CameraSettings) -> dict[str, Any]:
+    """Return a camera's own settings, with points and class lists written inline."""
+    out = camera.as_dict()
+    for key in ("classes", "required_zones"):
+        if key in out:
+            out[key] = _Flow(out[key])
+    if "masks" in out:
+        out["masks"] = [_Flow(_Flow(p) for p in mask) for mask in out["masks"]]
+    for rule in out.get("filters", {}).values():
+        if "masks" in rule:
+            rule["masks"] = [_Flow(_Flow(p) for p in mask) for mask in rule["masks"]]
+    return out
+
+
+def _source(
+    source: SourceConfig, drawn: SourceZones | None, camera: CameraSettings | None
+) -> tuple[dict[str, Any], bool]:
     reference, redacted = without_password(source.reference)
     item: dict[str, Any] = {"source_id": source.source_id}
     if source.name:
@@ -105,6 +147,8 @@ def _source(source: SourceConfig, drawn: SourceZones | None) -> tuple[dict[str, 
     item["loop"] = source.loop
     if drawn:
         item.update(_zones(drawn))
+    if camera:
+        item.update(_camera(camera))
     return item, redacted
 
 
@@ -122,10 +166,14 @@ def worker_config(settings: WorkerSettings) -> tuple[dict[str, Any], list[str]]:
         config["mqtt_username"] = mqtt.username
     if mqtt.tls:
         config["tls"] = True
-        if mqtt.tls_ca:
-            config["tls_ca"] = mqtt.tls_ca
-        if mqtt.tls_insecure:
-            config["tls_insecure"] = True
+        tls = {
+            "tls_ca": mqtt.tls_ca,
+            "tls_insecure": mqtt.tls_insecure or None,
+            "tls_cert": mqtt.tls_cert,
+            "tls_key": mqtt.tls_key,
+            "tls_min_version": mqtt.tls_min_version,
+        }
+        config.update({key: value for key, value in tls.items() if value})
     config["base_topic"] = settings.base_topic
     config["discovery_prefix"] = settings.discovery_prefix
     spec = settings.detector
@@ -135,15 +183,15 @@ def worker_config(settings: WorkerSettings) -> tuple[dict[str, Any], list[str]]:
         config["classes"] = _Flow(sorted(spec.classes))
     config["motion_gating"] = spec.motion_gating
     config["full_frame_interval"] = spec.full_frame_interval
-    if settings.max_fps:
-        config["max_fps"] = settings.max_fps
+    config["max_fps"] = settings.max_fps or 0  # 0: every frame (the default is 5)
     if settings.state_file is not None:
         config["state_file"] = str(settings.state_file)
     config["tracking"] = asdict(settings.tracking)
     sources: list[dict[str, Any]] = []
     redacted: list[str] = []
     for source in settings.sources:
-        item, had_password = _source(source, settings.zones.get(source.source_id))
+        sid = source.source_id
+        item, had_password = _source(source, settings.zones.get(sid), settings.cameras.get(sid))
         sources.append(item)
         if had_password:
             redacted.append(source.display_name)
@@ -183,7 +231,7 @@ def worker_yaml(settings: WorkerSettings, *, origin: str | None = None) -> str:
 
 
 def worker_commands(repository: str, spec: DetectorSpec | None = None) -> str:
-    """Return the shell commands that install and start the worker (the README's, in short).
+    """Return the shell commands that install and start the worker (docs/worker.md's, in short).
 
     `spec`: the detector the worker will run; it picks the extra (`[full]` for Roboflow
     models and local model folders, else `[light]`) and whether the person model is needed.

@@ -1,0 +1,82 @@
+"""The tracker on the person scene's ground truth: one id per crossing, never a switch.
+
+The person scene (engine/samples/person_scene.py) at 10 fps: she walks in on frames 40-49,
+stands still until 149, walks out on 150-159; the room is empty for 40 frames either side. Fed
+her true boxes (with two frames a detector missed while she walked), each crossing must carry
+one tracker id from its second frame to its last, and the next loop's crossing a new one: four
+empty seconds are well past the lost-track buffer (30 frames at 30 fps, one second).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from custom_components.nvr_inference.engine.contract.messages import Detection
+from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions
+from custom_components.nvr_inference.engine.objects.zones import SourceZones, parse_zones
+from custom_components.nvr_inference.engine.samples.person_scene import (
+    PERSON_FPS,
+    PERSON_FRAMES,
+    person_at,
+)
+from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_SIZE
+
+IMAGE = np.zeros((SAMPLE_SIZE[1], SAMPLE_SIZE[0], 3), dtype=np.uint8)
+MISSED = {44, 153}  # a detector's misses while she walks (the person detector misses two)
+LOOPS = 2
+
+
+def _boxes(index: int) -> list[Detection]:
+    if index % PERSON_FRAMES in MISSED:
+        return []
+    return [
+        Detection(
+            t.class_name, 0, 0.8, (t.x1 + t.x2) / 2, (t.y1 + t.y2) / 2, t.x2 - t.x1, t.y2 - t.y1
+        )
+        for t in person_at(index)
+    ]
+
+
+def _ids_by_crossing(tracker: SourceTracker, held: bool) -> list[list[int | None]]:
+    """Track LOOPS loops of the scene; the ids each crossing's detections got, in order.
+
+    With `held`, the standing frames repeat the very same detections, as the motion gate
+    reports an unchanged picture.
+    """
+    crossings: list[list[int | None]] = [[] for _ in range(LOOPS)]
+    previous: list[Detection] = []
+    for index in range(LOOPS * PERSON_FRAMES):
+        found = _boxes(index)
+        if held and 51 <= index % PERSON_FRAMES <= 149:
+            found = previous
+        previous = found
+        tracked = tracker.process(found, IMAGE, epoch=0, captured=100.0 + index / PERSON_FPS)
+        crossings[index // PERSON_FRAMES].extend(d.tracker_id for d in tracked.detections)
+    return crossings
+
+
+def test_one_id_per_person_crossing_and_no_switch() -> None:
+    tracker = SourceTracker(TrackingOptions(), SourceZones(), PERSON_FPS)
+    crossings = _ids_by_crossing(tracker, held=False)
+    ids = []
+    for seen in crossings:
+        assert len(seen) == 120 - len(MISSED)  # every frame she is in, found and returned
+        assert seen[0] is None  # a track is confirmed on its second frame
+        assert None not in seen[1:]  # then never lost, not even across a missed frame
+        assert len(set(seen[1:])) == 1, f"id switched: {sorted(set(seen[1:]))}"
+        ids.append(seen[1])
+    assert len(set(ids)) == LOOPS  # the next crossing is a new object
+
+
+def test_held_frames_keep_ids_and_zones_without_a_tracker_step() -> None:
+    zones = parse_zones("middle: 0.3,0 0.7,0 0.7,1 0.3,1")
+    tracker = SourceTracker(TrackingOptions(), zones, PERSON_FPS)
+    steps = []
+    real_step = tracker._step
+    tracker._step = lambda sv_all, captured: steps.append(captured) or real_step(sv_all, captured)  # type: ignore[method-assign]
+    crossings = _ids_by_crossing(tracker, held=True)
+    for seen in crossings:
+        assert len(set(seen[1:])) == 1 and None not in seen[1:]
+    assert len(steps) == LOOPS * (PERSON_FRAMES - 99)  # 99 held frames a loop: no update
+    standing = tracker.process(_boxes(100), IMAGE, epoch=0, captured=1000.0)
+    assert standing.detections[0].zones == ("middle",)
