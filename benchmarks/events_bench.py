@@ -28,6 +28,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.harness import LOAD_FPS, LOAD_SIZE, percentile, write_results
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
 from custom_components.nvr_inference.engine.detect.motion import MotionDetector
 from custom_components.nvr_inference.engine.detect.registry import build_builtin
@@ -44,7 +48,6 @@ from custom_components.nvr_inference.engine.samples.sample_video import (
 from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 from tests.mqtt_helpers import Broker, Subscriber, run_broker
 
 SIZE = (640, 480)

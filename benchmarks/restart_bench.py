@@ -20,6 +20,10 @@ import tempfile
 import time
 
 from benchmarks.harness import percentile, write_results
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.pause_store import FilePauseStore, PauseState
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
@@ -27,7 +31,6 @@ from custom_components.nvr_inference.engine.video.pipeline import inference_pipe
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.mqtt import check_base_topic
 from custom_components.nvr_inference.engine.worker.service import Worker
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 from tests.mqtt_helpers import Subscriber, is_status, run_broker
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,13 +26,16 @@ from benchmarks.harness import (
     steady_window,
     write_results,
 )
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
 from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 from tests.mqtt_helpers import run_broker
 
 

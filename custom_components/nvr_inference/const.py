@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .engine.video.camera_settings import DEFAULT_MAX_FPS as ENGINE_MAX_FPS
+from .engine.config.camera import DEFAULT_MAX_FPS as ENGINE_MAX_FPS
 
 DOMAIN: Final = "nvr_inference"
 LOGGER = logging.getLogger(__package__)
@@ -50,7 +50,7 @@ DETECTORS: Final = (
 
 DEFAULT_BASE_TOPIC: Final = "nvr"
 DEFAULT_CONFIDENCE: Final = 0.5
-DEFAULT_MAX_FPS: Final = ENGINE_MAX_FPS  # one default for both hosts (camera_settings.py)
+DEFAULT_MAX_FPS: Final = ENGINE_MAX_FPS  # one default for both hosts (engine/config/camera.py)
 DEFAULT_DISCOVERY: Final = False
 """MQTT discovery off unless asked: in the Home Assistant that runs the entry, it would only
 duplicate the native entities. Entries made before kept the `True` the flow wrote for them."""

@@ -46,17 +46,17 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .engine.config.camera import CameraSettings
 from .engine.contract.control import STATUS_INTERVAL, ControlPlane
-from .engine.contract.discovery import DEFAULT_PREFIX, DiscoverySpec
 from .engine.contract.status import overall_state, source_state_word
 from .engine.contract.topics import availability_topic, control_topic
 from .engine.detect.spec import DetectorSpec, parse_detector
+from .engine.discovery.devices import DEFAULT_PREFIX, DiscoverySpec
 from .engine.fence.gate import PauseGate
 from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
-from .engine.video.camera_settings import CameraSettings
 from .engine.video.engine import Engine
 from .engine.video.pipeline import inference_pipeline_class
 from .engine.video.runner import SNAPSHOT_INTERVAL, RunnerOptions

@@ -30,7 +30,6 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
-from .engine.contract.discovery import DEFAULT_PREFIX
 from .engine.contract.host import (
     ForeignHost,
     HostInfo,
@@ -41,6 +40,7 @@ from .engine.contract.host import (
 from .engine.contract.retained import RetainedScan
 from .engine.contract.topics import node_id
 from .engine.contract.transport import MAX_BACKLOG, Outgoing
+from .engine.discovery.devices import DEFAULT_PREFIX
 
 FLUSH_TIMEOUT = 3.0
 """Seconds a stopping entry waits for its last messages to reach paho."""

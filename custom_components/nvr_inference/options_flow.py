@@ -8,7 +8,7 @@ wire. What both read from text fields is `form_fields.py`.
 The steps keep each other consistent before saving: a class filter may not drop a class a
 zone counts, and zones need tracking on (a zone counts tracked objects). A camera's own
 settings (classes, confidence, rate, motion gating, object filters and masks, required zones;
-`engine/video/camera_settings.py`) are stored by source id beside its zones and checked
+`engine/config/camera.py`) are stored by source id beside its zones and checked
 against them.
 """
 
@@ -52,9 +52,10 @@ from .const import (
     DEFAULT_MAX_FPS,
     SOURCE_ID,
 )
+from .engine.config.camera import CameraSettings, validate_camera
+from .engine.config.filter_text import combine_lines, format_filter_lines, format_mask_lines
 from .engine.detect.spec import DetectorSpec, parse_detector
 from .engine.errors import EngineError
-from .engine.objects.filter_text import combine_lines, format_filter_lines, format_mask_lines
 from .engine.objects.tracking import TrackingError, TrackingOptions
 from .engine.objects.zones import (
     ZoneError,
@@ -63,7 +64,6 @@ from .engine.objects.zones import (
     validate_zones,
     zones_from_dict,
 )
-from .engine.video.camera_settings import CameraSettings, validate_camera
 from .engine.video.sources import SourceConfig
 from .form_fields import detector_name, parse_classes
 

@@ -31,11 +31,11 @@ from .controller import (
     tracking_from_options,
     zones_from_options,
 )
-from .engine.contract.discovery import WORKER_DOCS_PATH
+from .engine.config.worker_settings import MqttSettings, WorkerSettings
+from .engine.config.yaml_export import worker_commands, worker_yaml
 from .engine.detect.spec import DetectorSpec
+from .engine.discovery.devices import WORKER_DOCS_PATH
 from .engine.video.hosting import HostingReport, hosting_report
-from .engine.worker.settings import MqttSettings, WorkerSettings
-from .engine.worker.yaml_export import worker_commands, worker_yaml
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"
 FALLBACK_REPOSITORY: Final = "https://github.com/nvr-inference/nvr_inference"

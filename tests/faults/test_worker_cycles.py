@@ -11,10 +11,13 @@ import weakref
 import psutil
 import pytest
 
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 
 from ..mqtt_helpers import Broker, Received, Subscriber
 from ..worker.conftest import (

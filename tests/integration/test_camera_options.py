@@ -27,8 +27,8 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
 )
 from custom_components.nvr_inference.controller import cameras_from_options, sources_from_entry
+from custom_components.nvr_inference.engine.config.resolve import resolve_config
 from custom_components.nvr_inference.engine.objects.filters import Mask
-from custom_components.nvr_inference.engine.worker.config import resolve_config
 from custom_components.nvr_inference.engine.worker.parser import build_parser
 from custom_components.nvr_inference.worker_handoff import entry_worker_yaml
 

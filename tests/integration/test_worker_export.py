@@ -31,14 +31,17 @@ from custom_components.nvr_inference.const import (
     CONF_ZONES,
     DOMAIN,
 )
+from custom_components.nvr_inference.engine.config.resolve import resolve_config
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
+from custom_components.nvr_inference.engine.config.yaml_export import PASSWORD_PLACEHOLDER
 from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
 from custom_components.nvr_inference.engine.objects.zones import LineConfig, SourceZones, ZoneConfig
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker.config import resolve_config
 from custom_components.nvr_inference.engine.worker.parser import build_parser
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
-from custom_components.nvr_inference.engine.worker.yaml_export import PASSWORD_PLACEHOLDER
 from custom_components.nvr_inference.worker_handoff import (
     entry_worker_yaml,
     worker_settings_from_entry,

@@ -3,8 +3,8 @@
 Each test runs the command line as a subprocess (the same `nvr-inference` the worker tests
 run: `$NVR_WORKER_CMD` or this Python on the sources), so exit codes, stdout and the one error
 line are what a shell sees. The fetch is given `--from` a copy of the model scripts/setup
-fetched: npm itself is exercised by scripts/setup and tests/engine/test_objects.py, and a test
-must not reach the network.
+fetched: npm itself is exercised by scripts/setup and
+tests/engine/detect/test_objects.py, and a test must not reach the network.
 """
 
 from __future__ import annotations

@@ -22,14 +22,14 @@ from typing import Any
 import cv2
 import pytest
 
-from custom_components.nvr_inference.engine.video.sources import SourceConfig
-from custom_components.nvr_inference.engine.worker.cli import main
-from custom_components.nvr_inference.engine.worker.config import resolve_config
-from custom_components.nvr_inference.engine.worker.grammar import (
+from custom_components.nvr_inference.engine.config.grammar import (
     ConfigError,
     build_sources,
     parse_source_text,
 )
+from custom_components.nvr_inference.engine.config.resolve import resolve_config
+from custom_components.nvr_inference.engine.video.sources import SourceConfig
+from custom_components.nvr_inference.engine.worker.cli import main
 from custom_components.nvr_inference.engine.worker.logs import RedactSecrets
 from custom_components.nvr_inference.engine.worker.parser import build_parser
 

@@ -6,8 +6,11 @@ import logging
 
 import pytest
 
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.worker.mqtt import close, connect_sync, make_client
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 
 from ..mqtt_helpers import Broker
 

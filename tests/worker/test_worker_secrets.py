@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from custom_components.nvr_inference.engine.config.worker_settings import (
+    MqttSettings,
+    WorkerSettings,
+)
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.logs import RedactSecrets, worker_secrets
-from custom_components.nvr_inference.engine.worker.settings import MqttSettings, WorkerSettings
 
 from ..mqtt_helpers import free_port
 from .conftest import run_worker_once

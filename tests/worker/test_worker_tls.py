@@ -20,9 +20,9 @@ import threading
 
 import pytest
 
+from custom_components.nvr_inference.engine.config.grammar import ConfigError
+from custom_components.nvr_inference.engine.config.resolve import resolve_config
 from custom_components.nvr_inference.engine.errors import EngineError
-from custom_components.nvr_inference.engine.worker.config import resolve_config
-from custom_components.nvr_inference.engine.worker.grammar import ConfigError
 from custom_components.nvr_inference.engine.worker.mqtt import tls_context
 
 from ..mqtt_helpers import Broker, Subscriber, free_port, run_broker

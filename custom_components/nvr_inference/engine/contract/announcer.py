@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 import logging
 from typing import Any
 
+from ..discovery.devices import DiscoverySpec, build_discovery
 from ..fence.gate import PauseGate
 from ..video.source_status import SourceStats, SourceStatus, utc_now
 from ..video.sources import SourceConfig
-from .discovery import DiscoverySpec, build_discovery
 from .host import HostInfo, availability_payload
 from .status import build_status, status_json
 from .topics import availability_topic, control_topic

@@ -44,6 +44,7 @@ import logging
 import threading
 from typing import Any
 
+from ..discovery.devices import DiscoverySpec
 from ..fence.gate import GateSnapshot, PauseGate, UnknownSourceError
 from ..fence.pause_store import PauseState, PauseStore
 from ..fence.publisher import FencedPublisher
@@ -52,7 +53,6 @@ from ..video.source_status import SourceState, SourceStats, SourceStatus, utc_no
 from ..video.sources import SourceConfig
 from .announcer import Announcer
 from .commands import Command, CommandError, CommandName, accept_command
-from .discovery import DiscoverySpec
 from .host import Availability, HostInfo, parse_availability
 from .ratelimit import TOO_MANY, CommandBudget, RateLimitedLog
 from .status import status_json

@@ -8,7 +8,7 @@ Importing `inference` beside Home Assistant takes care:
   telemetry keeps no SQLite queue. Each is set only when the user has not set it.
   (`OFFLINE_MODE` is the user's: it must read `true`/`false`, never `1`.)
 * under Home Assistant's pydantic 2.12 the telemetry settings fail to validate;
-  `compat.apply_pydantic_shim()` fixes that before the pipeline class is touched.
+  `apply_pydantic_shim()` (below) fixes that before the pipeline class is touched.
 * `inference`'s `InferencePipeline` is a subclass of streamvision's that adds
   `init(model_id=...)`; the first access starts three daemon telemetry threads.
 
@@ -106,8 +106,6 @@ def import_inference() -> Any:
         os.environ.setdefault(key, value)
     try:
         import inference  # noqa: PLC0415
-
-        from .compat import apply_pydantic_shim  # noqa: PLC0415
 
         apply_pydantic_shim()
     except ImportError as err:
@@ -210,3 +208,36 @@ def detections_from_prediction(prediction: Any) -> list[Detection]:
         )
         for item in prediction.get("predictions", ())
     ]
+
+
+def apply_pydantic_shim() -> None:
+    """Make `inference`'s usage-tracking config validate under pydantic 2.12 (idempotent).
+
+    `inference/usage_tracking/config.py` declares a model validator as `check_values(cls, inst)`;
+    pydantic 2.12 reads a two-parameter validator as `(self, info)`, so `inst` receives a
+    `ValidationInfo` and building the telemetry settings fails with "'ValidationInfo' object has no
+    attribute 'flush_interval'". No environment variable avoids it: the settings are always built.
+    The failure also hides well: `from inference import InferencePipeline` reports a misleading
+    ImportError, while a plain `import inference` succeeds.
+
+    The shim re-binds that one validator as a one-parameter function calling the original with the
+    arguments it expects, so its clamping and URL handling stay. It must run before anything
+    touches `inference.InferencePipeline`, `get_model` or the usage collector, and it is idempotent.
+    (No `functools.wraps`: pydantic follows `__wrapped__` and would see two parameters again.)
+    """
+    # Importing the config module imports `inference` (and torch) but not the collector.
+    from inference.usage_tracking import config  # noqa: PLC0415
+
+    validators = config.TelemetrySettings.__pydantic_decorators__.model_validators
+    validator = validators.get("check_values")
+    if validator is None or getattr(validator.func, "_nvr_fixed", False):
+        return
+    original = validator.func
+
+    def check_values(self: Any) -> Any:  # pydantic passes the model instance only
+        return original(type(self), self)
+
+    setattr(check_values, "_nvr_fixed", True)  # noqa: B010
+    validator.func = check_values
+    config.TelemetrySettings.model_rebuild(force=True)
+    config.get_telemetry_settings.cache_clear()

@@ -28,10 +28,10 @@ import secrets
 import time
 from typing import Any
 
+from ..config.camera import CameraSettings
 from ..contract.messages import Detection, DetectionMessage, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
 from ..contract.transport import FENCED_QOS, Outgoing
-from ..video.camera_settings import CameraSettings
 from ..video.sources import SourceConfig
 from .event_records import EventRecord, TrackedObject
 from .filters import computed_score

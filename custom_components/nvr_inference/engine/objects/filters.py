@@ -19,7 +19,7 @@ users rely on, is a filter per class, and so is ours:
 A dropped detection is gone before anything sees it: not published, not tracked, not counted
 (`CameraFilters.apply`, on the pipeline's dispatch thread, before the tracker). Pure Python on
 a handful of boxes a frame, so no OpenCV here. The written forms (YAML, the options flow's
-text) are `filter_text.py`'s.
+text) are `config/filter_text.py`'s.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 import threading
 
+from ..config.camera import reported_union
 from ..detect.spec import DetectorSpec
 from ..errors import EngineError
 from ..fence.gate import GateSnapshot, PauseGate
-from .camera_settings import reported_union
 from .runner import Deliver, RunnerOptions, SourceRunner
 from .source_status import SourceStats, SourceStatus
 from .sources import SourceConfig

@@ -24,13 +24,13 @@ import threading
 import time
 from typing import Any
 
+from ..config.camera import CameraSettings
 from ..contract.messages import Detection, DetectionMessage
 from ..detect.registry import build_builtin
 from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
 from ..objects.zones import SourceZones
-from .camera_settings import CameraSettings
 from .capture_times import CaptureTimes
 from .fps_limit import FrameRateLimiter
 from .pipeline import (
@@ -87,7 +87,7 @@ class SourceRunner:
         options: RunnerOptions,
     ) -> None:
         """Prepare (nothing starts until `start()`)."""
-        # The camera's own settings over the host's (camera_settings.py): from here on
+        # The camera's own settings over the host's (config/camera.py): from here on
         # `spec` and `options` are this camera's.
         camera = options.cameras.get(config.source_id, CameraSettings())
         spec = camera.detector_spec(spec)

@@ -37,10 +37,11 @@ import sys
 import threading
 from types import FrameType
 
+from ..config.grammar import ConfigError
+from ..config.resolve import resolve_config
+from ..config.worker_settings import WorkerSettings, describe_settings
 from ..errors import EngineError
 from ..video.sources import redact_text
-from .config import resolve_config
-from .grammar import ConfigError
 from .logs import (
     RedactSecrets,
     configure_logging,
@@ -49,7 +50,6 @@ from .logs import (
     worker_secrets,
 )
 from .parser import EXIT_BROKER, EXIT_CONFIG, build_parser
-from .settings import WorkerSettings, describe_settings
 
 _LOGGER = logging.getLogger(__name__)
 

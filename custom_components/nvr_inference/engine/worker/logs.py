@@ -18,8 +18,8 @@ import logging
 import sys
 import threading
 
+from ..config.worker_settings import WorkerSettings
 from ..video.sources import redact_text, url_secrets
-from .settings import WorkerSettings
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..config.worker_settings import MqttSettings, WorkerSettings
 from ..contract.host import StartCheck, availability_payload
 from ..contract.topics import availability_topic
 from ..contract.transport import MAX_BACKLOG
-from .settings import MqttSettings, WorkerSettings
 from .tls import tls_context, tls_hint
 
 _LOGGER = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from ..video.camera_settings import DEFAULT_MAX_FPS
-from .grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
+from ..config.camera import DEFAULT_MAX_FPS
+from ..config.grammar import API_KEY_ENV, LOG_LEVELS, PASSWORD_ENV, TLS_VERSIONS
 
 EXIT_CONFIG = 2
 """Exit code: something to fix in the configuration (a flag, the config file, a source)."""

@@ -15,12 +15,12 @@ import logging
 import threading
 from typing import Any
 
+from ..config.worker_settings import WorkerSettings
 from ..contract.host import foreign_host, parse_availability
 from ..contract.retained import RetainedScan
 from ..contract.topics import availability_topic
 from ..errors import EngineError
 from .mqtt import START_CHECK_TIMEOUT, close, connect_sync, make_client, wait_published
-from .settings import WorkerSettings
 
 _LOGGER = logging.getLogger(__name__)
 

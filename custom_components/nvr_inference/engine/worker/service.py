@@ -26,11 +26,12 @@ import threading
 import time
 from typing import Any
 
+from ..config.worker_settings import WorkerSettings
 from ..contract.control import ControlPlane
-from ..contract.discovery import DiscoverySpec
 from ..contract.ratelimit import RateLimitedLog
 from ..contract.topics import availability_topic, control_topic
 from ..detect.spec import DetectorSpec
+from ..discovery.devices import DiscoverySpec
 from ..errors import EngineError
 from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
 from ..fence.publisher import FencedPublisher
@@ -48,7 +49,6 @@ from .mqtt import (
     status_sources,
     wait_published,
 )
-from .settings import WorkerSettings
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ssl
 
+from ..config.worker_settings import MqttSettings
 from ..errors import EngineError
-from .settings import MqttSettings
 
 _TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
