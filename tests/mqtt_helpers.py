@@ -129,12 +129,18 @@ class Subscriber:
     """An independent paho client recording every message it receives, in order."""
 
     def __init__(
-        self, broker: Broker, topics: list[str], client_id: str = "nvr-test-subscriber"
+        self,
+        broker: Broker,
+        topics: list[str],
+        client_id: str = "nvr-test-subscriber",
+        login: tuple[str, str] | None = None,
     ) -> None:
         self.messages: list[Received] = []
         self._cond = threading.Condition()
         self._subscribed = threading.Event()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if login is not None:
+            self.client.username_pw_set(*login)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe([(t, 1) for t in topics])
         self.client.on_subscribe = lambda *_: self._subscribed.set()

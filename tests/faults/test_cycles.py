@@ -52,6 +52,18 @@ def _pipeline_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if any(n in t.name for n in names)]
 
 
+async def _all_running(entry: object, sources: int) -> None:
+    """Wait until every source of the entry runs (its pipeline threads have all started)."""
+    controller = entry.runtime_data.controller  # type: ignore[attr-defined]
+    await wait_until(
+        lambda: all(
+            (s := controller.status_of(sid)) is not None and s.state is SourceState.RUNNING
+            for sid in range(sources)
+        ),
+        controller.async_add_listener,
+    )
+
+
 async def test_fifty_reloads_leak_no_thread_and_little_memory(
     hass: HomeAssistant, sample_video: Path
 ) -> None:
@@ -60,6 +72,7 @@ async def test_fifty_reloads_leak_no_thread_and_little_memory(
     for _ in range(WARM_UP):  # past the allocator's plateau (see RSS_GROWTH_BOUND_MB)
         assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    await _all_running(entry, 2)  # a reload returns before every pipeline thread has started
     threads_before = _own_threads()
     controllers: list[weakref.ref[object]] = []
     rss_mb: list[float] = []
@@ -71,6 +84,7 @@ async def test_fifty_reloads_leak_no_thread_and_little_memory(
         gc.collect()
         rss_mb.append(process.memory_info().rss / 2**20)
     assert [ref for ref in controllers if ref() is not None] == []  # nothing kept alive
+    await _all_running(entry, 2)
     assert len(_own_threads()) == len(threads_before), _own_threads() ^ threads_before
     assert len(_pipeline_threads()) == 2 * 4  # the current entry's threads, no more
     growth = statistics.median(rss_mb[-10:]) - statistics.median(rss_mb[:10])

@@ -81,9 +81,16 @@ class Announcer:
         """Run `hook()` inside the fence first at every announce (what the broker missed)."""
         self._owed_hooks.append(hook)
 
-    def announce(self) -> None:
-        """Owed, status, availability, discovery: at start, after a reconnect, on HA's birth."""
+    def announce(self, *, reconnected: Callable[[], None] | None = None) -> None:
+        """Owed, status, availability, discovery: at start, after a reconnect, on HA's birth.
+
+        `reconnected()` runs first in the same hold of the gate's lock: a transport that marks
+        itself connected there lets nothing out between the reconnect and the announce (no
+        status of another thread's ahead of the owed `end`s).
+        """
         with self._gate.lock:
+            if reconnected is not None:
+                reconnected()
             if self._closing:
                 return
             for owed in list(self._owed_hooks):

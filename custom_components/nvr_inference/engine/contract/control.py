@@ -20,6 +20,16 @@ the pause is on disk and no detection can follow it; when the gate is open, the 
 too. A store that cannot be written does not stop a pause (the error is in the status and the
 log); a store that cannot be *read* starts the host paused (`restore`): it fails closed.
 
+**A change that changes nothing is not made.** A pause of what is already paused (or a
+resume of what runs) whose state is on disk neither writes the store nor republishes the
+status: anyone on the command topic could otherwise make the host rewrite and sync its state
+file, and republish its status, thousands of times a second. The retained status already says
+what is true; the `status` command asks for it again.
+
+**A flood costs bounded work.** Commands that cost work (a save, a status on request) and
+error replies are limited per second (`CommandBudget`, ratelimit.py, says how, and why a pause
+is never refused); what is left is parsing, about 10-20 us a command.
+
 **Threads.** Every method may be called from any thread; everything handed to the transport is
 handed over with the gate's lock held (announcer.py says why). In the integration every call
 comes from Home Assistant's event loop; in the worker from paho's network thread (commands),
@@ -44,7 +54,7 @@ from .announcer import Announcer
 from .commands import Command, CommandError, CommandName, accept_command
 from .discovery import DiscoverySpec
 from .host import Availability, HostInfo, parse_availability
-from .ratelimit import RateLimitedLog
+from .ratelimit import TOO_MANY, CommandBudget, RateLimitedLog
 from .status import status_json
 from .topics import control_topic
 from .transport import Transport
@@ -98,8 +108,13 @@ class ControlPlane(Announcer):
         self._pause_hooks: list[PauseHook] = []
         self._after_change: list[Callable[[], None]] = []
         # Guarded by _save_lock: the switch state last handed to the store.
-        self._save_lock = threading.Lock()
+        # An RLock: a synchronous store calls `saved` inside `save`, under the lock.
+        self._save_lock = threading.RLock()
         self._desired = PauseState()
+        self._on_disk: PauseState | None = None  # last saved; None: unknown since the start
+        self._saving = 0  # saves handed to the store and not done yet
+        self._waiting: list[Callable[[], None]] = []  # on_done of changes that changed nothing
+        self._budget = CommandBudget()  # used on the one thread of commands
         self._ever_up: set[int] = set()
         self.last_error: dict[str, Any] | None = None
         self.foreign: Availability | None = None  # another host seen on our base topic
@@ -192,23 +207,52 @@ class ControlPlane(Announcer):
         source_id: int | None = None,
         reason: str = "command",
         on_done: Callable[[], None] | None = None,
-    ) -> None:
+    ) -> bool:
         """Persist, then pause or resume, then acknowledge; `on_done()` follows the ack.
 
         With a synchronous store (the worker's file) everything has happened when this
-        returns; with an asynchronous one (Home Assistant's) `on_done` says when.
+        returns; with an asynchronous one (Home Assistant's) `on_done` says when. Returns
+        False, with nothing saved or published, when the change changes nothing (module doc);
+        `on_done` then follows the save of that state still under way, if there is one.
         """
         if source_id is not None and source_id not in self.sources:
             raise UnknownSourceError(source_id)
 
         def saved(error: str | None) -> None:
+            with self._save_lock:
+                if error is None:
+                    self._on_disk = state
             self._apply(paused, source_id, reason, error)
             if on_done is not None:
                 on_done()
+            with self._save_lock:
+                self._saving -= 1
+                waiting, self._waiting = (self._waiting, []) if not self._saving else ([], [])
+            for waiter in waiting:
+                waiter()
 
         with self._save_lock:
-            self._desired = self._desired.with_change(paused, source_id)
-            self._store.save(self._desired, saved)
+            state = self._desired.with_change(paused, source_id)
+            if not self._changes_locked(state):
+                if self._saving and on_done is not None:
+                    self._waiting.append(on_done)
+                elif on_done is not None:
+                    on_done()
+                return False
+            self._desired = state
+            self._saving += 1
+            self._store.save(state, saved)
+        return True
+
+    def _changes_locked(self, state: PauseState) -> bool:
+        """Whether asking for `state` is a change: to the switches, or to what is on disk.
+
+        After a start what is on disk is unknown (it may have come from the broker's retained
+        status), so the first request writes it once; a save that failed is retried.
+        """
+        if state != self._desired:
+            return True
+        return not self._saving and self._on_disk != state
 
     def add_pause_hook(self, hook: PauseHook) -> Callable[[], None]:
         """Run `hook(newly_paused)` inside the fence before each acknowledgement; unsub."""
@@ -256,24 +300,35 @@ class ControlPlane(Announcer):
             self._reject(result)
             return None
         if result.name is CommandName.STATUS:
+            if not self._budget.allows(pause=False):
+                self._reject(CommandError(TOO_MANY, result.name.value))
+                return None
             self.publish_status()
-        else:
-            self.set_paused(result.name is CommandName.PAUSE, result.source_id, "command")
+            return result
+        paused = result.name is CommandName.PAUSE
+        with self._save_lock:
+            costs = self._changes_locked(self._desired.with_change(paused, result.source_id))
+        if costs and not self._budget.allows(pause=paused):
+            self._reject(CommandError(TOO_MANY, result.name.value))
+            return None
+        self.set_paused(paused, result.source_id, "command")
         return result
 
     def _reject(self, error: CommandError) -> None:
+        """Log (rate-limited) and answer (within the error budget) a refused command."""
         self.last_error = error.as_dict()
         self._command_log.warning(
             "Ignored a command on %s: %s",
             control_topic(self.base_topic, "commands"),
             error.message,
         )
+        reply = self._budget.reply(error.as_dict())
+        if reply is None:
+            return
         with self._gate.lock:
             if self._closing:
                 return
-            self._publish_locked(
-                control_topic(self.base_topic, "error"), status_json(error.as_dict()), qos=0
-            )
+            self._publish_locked(control_topic(self.base_topic, "error"), status_json(reply), qos=0)
 
     # -- sources -------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+import logging
 
 from ..contract.messages import DetectionMessage, DetectionsStoppedTracker
 from ..contract.topics import detections_topic, snapshot_topic
@@ -32,6 +33,8 @@ from ..contract.transport import FENCED_QOS, Outgoing, Transport
 from ..objects.events import EventEngine
 from ..video.engine import Engine
 from .gate import PauseGate
+
+_LOGGER = logging.getLogger(__name__)
 
 MAX_OWED = 256
 """`end` messages kept while the broker is away; beyond that the oldest go (counted)."""
@@ -161,8 +164,9 @@ class FencedPublisher:
 
     def owed_locked(self) -> None:
         """Announce's first step, inside the fence: the `end`s the broker missed, in order."""
-        if not self._transport.connected:
+        if not self._transport.connected or not self._owed:
             return
+        _LOGGER.info("Sending %d event messages the broker missed", len(self._owed))
         while self._owed:
             out = self._owed.popleft()
             self._transport.publish(out.topic, out.payload, qos=out.qos, retain=out.retain)
@@ -209,6 +213,7 @@ class FencedPublisher:
                 self._owed.popleft()
                 self.owed_dropped += 1
             self._owed.append(out)
+            _LOGGER.debug("Kept a message on %s for when the broker is back", out.topic)
 
     def _publish_locked(self, topic: str, payload: str | bytes) -> None:
         self._transport.publish(topic, payload, qos=FENCED_QOS, retain=False)

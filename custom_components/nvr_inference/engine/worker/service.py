@@ -259,8 +259,6 @@ class Worker:
             client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError) as err:
             _LOGGER.debug("Cannot set TCP_NODELAY: %s", err)
-        with self.gate.lock:
-            self.transport.connection_up()
         _rc, mid = client.subscribe(
             [
                 (control_topic(self.base, "commands"), 1),
@@ -271,14 +269,16 @@ class Worker:
         self._subscribe_mid = mid
 
     def _on_subscribe(self, _client: Any, _userdata: Any, mid: int, _codes: Any, _p: Any) -> None:
-        """Announce once subscribed.
+        """Mark the transport connected and announce, in one hold of the gate's lock.
 
         Done here rather than in `on_connect` because paho re-sends the QoS 1 messages that
         were in flight when the connection dropped right *after* `on_connect` returns; a status
-        published now comes after those stale ones and is the one the broker retains.
+        published now comes after those stale ones and is the one the broker retains. Until
+        then the transport stays offline (what the fence orders is dropped, `end`s are owed),
+        so the announce's owed `end`s are the first thing after a reconnect.
         """
         if mid == self._subscribe_mid:
-            self.plane.announce()
+            self.plane.announce(reconnected=self.transport.connection_up)
 
     def _on_disconnect(
         self, _client: Any, _userdata: Any, _flags: Any, reason: Any, _p: Any
