@@ -395,7 +395,9 @@ def _one_line(stderr: str) -> str:
         ("missing config file", 2, "cannot read config file /nonexistent/nvr.yaml"),
         ("no source", 2, "no source"),
         ("unreadable video", 2, "cannot read video from"),
-        ("secret on a stream url", 2, "rtsp://***@127.0.0.1"),
+        ("malformed stream url", 2, "malformed URL rtsp://***@127.0.0.1:notaport/stream"),
+        ("host-less stream url", 2, "Door: no host in rtsp://***@/stream"),
+        ("unknown url scheme", 2, "unknown URL scheme 'rtps' in rtps://***@cam/stream"),
         ("unreachable broker", 3, "cannot reach the MQTT broker"),
     ],
 )
@@ -421,8 +423,12 @@ def test_bad_configuration_exits_with_one_clear_line(
         garbage = tmp_path / "garbage.avi"
         garbage.write_bytes(b"not a video" * 100)
         args[-1] = str(garbage)
-    elif case == "secret on a stream url":
-        args[-1] = f"Door=rtsp://admin:urlsecret@127.0.0.1:{port}/stream"
+    elif case == "malformed stream url":  # a typo, not a camera down: the worker refuses it
+        args[-1] = "Door=rtsp://admin:urlsecret@127.0.0.1:notaport/stream"
+    elif case == "host-less stream url":
+        args[-1] = "Door=rtsp://admin:urlsecret@/stream"
+    elif case == "unknown url scheme":
+        args[-1] = "Door=rtps://admin:urlsecret@cam/stream"
     done = run_worker_once(*args)
     assert done.returncode == expected_code, done.stderr
     line = _one_line(done.stderr)

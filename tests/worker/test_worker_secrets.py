@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+import json
 import logging
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from custom_components.nvr_inference.engine.config.worker_settings import (
     MqttSettings,
@@ -12,8 +17,10 @@ from custom_components.nvr_inference.engine.config.worker_settings import (
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.logs import RedactSecrets, worker_secrets
 
-from ..mqtt_helpers import free_port
-from .conftest import run_worker_once
+from ..mqtt_helpers import Broker, Subscriber, free_port
+from .conftest import WorkerProcess, command, last_seq, on_topic, retained, status_of
+
+pytestmark = pytest.mark.pipeline
 
 REOLINK_PASSWORD = "Reo@SECRET9"
 """Reolink-style: in the query string, percent-encoded there (`Reo%40SECRET9`)."""
@@ -56,19 +63,46 @@ def test_the_log_filter_knows_every_camera_secret_raw_and_decoded() -> None:
     assert "rtsp://***@cam/y" in cleaned
 
 
-def test_unreachable_cameras_at_debug_leave_no_password_on_stderr(
-    sample_video: Path, socket_enabled: None
+def test_unreachable_cameras_at_debug_leave_no_password_anywhere(
+    spawn_worker: Callable[..., WorkerProcess],
+    broker: Broker,
+    subscriber: Subscriber,
+    sample_video: Path,
 ) -> None:
-    """OpenCV printed the Reolink URL whole, password included, at DEBUG (its own stderr)."""
-    port = free_port()
-    done = run_worker_once(
-        "--mqtt-port", str(free_port()), "--name", "secrets", "--detector", "motion",
-        "--log-level", "debug", "--source", f"File={sample_video}",
-        "--source", f"Reo={reolink_url(port)}", "--source", f"Gate={at_url(port)}",
+    """Two cameras down at start, at DEBUG: no form of either password on stderr or MQTT.
+
+    OpenCV printed the Reolink URL whole, password included, at DEBUG (its own stderr). The
+    worker now runs with the cameras down (issue 20), so their errors reach the retained status
+    and a command with a pasted camera URL gets an error reply: both are read here too.
+    """
+    port = free_port()  # nobody listens: both cameras are down
+    worker = spawn_worker(
+        "--mqtt-port", str(broker.port), "--name", "secrets", "--detector", "motion",
+        "--log-level", "debug", "--loop", "--source", f"0:File={sample_video}",
+        "--source", f"1:Reo={reolink_url(port)}", "--source", f"2:Gate={at_url(port)}",
     )  # fmt: skip
-    output = done.stdout + done.stderr
-    assert done.returncode == 2, output  # a camera down at start still stops it (issue 20)
+
+    def both_down(status: dict[str, Any]) -> bool:
+        cameras = [status["sources"][sid] for sid in ("1", "2")]
+        return all(c["state"] == "reconnecting" and c["error"] for c in cameras)
+
+    subscriber.wait_for(status_of("nvr", both_down), 60)
+    replies = []
+    for pasted in (reolink_url(port), at_url(port)):  # a user pastes a camera URL by mistake
+        after = last_seq(subscriber)
+        command(subscriber, "nvr", json.dumps({"command": "pause", "source_id": pasted}))
+        replies.append(subscriber.wait_for(on_topic("nvr/control/error"), 30, after))
+    kept = retained(broker, ["nvr/control/status"])["nvr/control/status"]
+    assert both_down(kept.json()), kept.json()
+    code, _ = worker.stop(30)
+    assert code == 0, worker.output()
+    output = worker.output()
     assert "DEBUG" in output  # it did log at debug level
+    assert "user=***&password=***" in output  # the URL itself is shown, redacted
+    published = [m for m in subscriber.messages if m.topic != "nvr/control/commands"]
+    wire = [kept, *replies, *published]  # everything the worker published, not our commands
     for secret in (REOLINK_PASSWORD, "Reo%40SECRET9", AT_PASSWORD, "SECRET"):
         assert secret not in output, output
-    assert "user=***&password=***" in output  # the URL itself is shown, redacted
+        for message in wire:
+            assert secret.encode() not in message.payload, (message.topic, message.payload)
+    assert all(reply.json()["error"] for reply in replies)

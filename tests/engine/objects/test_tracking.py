@@ -10,6 +10,7 @@ empty seconds are well past the lost-track buffer (30 frames at 30 fps, one seco
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from custom_components.nvr_inference.engine.contract.messages import Detection
 from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions
@@ -80,3 +81,36 @@ def test_held_frames_keep_ids_and_zones_without_a_tracker_step() -> None:
     assert len(steps) == LOOPS * (PERSON_FRAMES - 99)  # 99 held frames a loop: no update
     standing = tracker.process(_boxes(100), IMAGE, epoch=0, captured=1000.0)
     assert standing.detections[0].zones == ("middle",)
+
+
+def _passing(frame: int) -> list[Detection]:
+    """Ever-new objects: object k is seen on frames k to k+3, each on its own spot for a while.
+
+    Forty spots 100 px apart; a spot is used again 40 frames later, long after its last
+    object's track was let go, so every object is a new track with a new id.
+    """
+    found = []
+    for k in range(max(0, frame - 3), frame + 1):
+        spot = k % 40
+        x, y = 60 + 100 * (spot % 8), 60 + 100 * (spot // 8)
+        found.append(Detection("car", 2, 0.9, x, y, 40, 40))
+    return found
+
+
+@pytest.mark.parametrize("fps", [6.5, None])  # capture times (live), or one step an update
+def test_best_frames_of_lost_tracks_are_forgotten(fps: float | None) -> None:
+    """The best-frame table holds no more ids than the tracker keeps tracks (issue 20)."""
+    image = np.zeros((600, 900, 3), dtype=np.uint8)
+    tracker = SourceTracker(TrackingOptions(), SourceZones(), 30.0)
+    ids: set[int] = set()
+    largest = 0
+    for frame in range(600):
+        captured = 100.0 + frame / fps if fps else None
+        tracked = tracker.process(_passing(frame), image, epoch=0, captured=captured)
+        ids.update(d.tracker_id for d in tracked.detections if d.tracker_id is not None)
+        live = {t.tracker_id + 1 for t in tracker._tracker.tracks if t.tracker_id >= 0}
+        assert set(tracker._best) <= live, f"frame {frame}: {set(tracker._best) - live}"
+        largest = max(largest, len(tracker._best))
+    assert len(ids) >= 590  # ever-new ids all along
+    # The objects seen now (4) and those lost within the buffer: one second, or 30 updates.
+    assert largest <= (4 + 7 if fps else 4 + 30), largest

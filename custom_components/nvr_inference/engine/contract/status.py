@@ -78,6 +78,10 @@ def build_status(
             "error": status.error if status else None,
             "fps": round(stat.fps, 2) if stat else 0.0,
             "inference_ms": round(stat.inference_ms, 2) if stat else 0.0,
+            # Frames the camera captured that never reached dispatch because detection and
+            # dispatch fell behind (the stream drops its oldest), since the host started: a
+            # machine too slow for this camera's rate shows here, not as a growing delay.
+            "dropped_overload": stat.frames_dropped_overload if stat else 0,
         }
     return {
         "paused": snapshot.paused,

@@ -17,7 +17,8 @@ It also refuses *stale* frames after a resume: a frame captured before the resum
 sitting in a decode buffer or the predictions queue) is never published after it. The
 pipeline tells the gate the id of each frame it captures (`note_captured`, a dict store);
 `resume()` remembers the last id captured per source and `admits()` requires a later one.
-Frame ids from InferencePipeline grow monotonically per source, across reconnects too.
+Frame ids from InferencePipeline grow monotonically per source, across reconnects too; a
+pipeline rebuilt for a camera that was down at start numbers afresh, and says so (`renumber`).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class PauseGate:
         )
 
     def epoch(self, source_id: int) -> int:
-        """How many times this source was reopened: a new epoch starts every resume.
+        """How many times this source was reopened (or renumbered): a new epoch each time.
 
         A bare read, for status and tests; a frame's epoch comes from `admitted_epoch`.
         """
@@ -157,6 +158,21 @@ class PauseGate:
         """Record that the pipeline captured `frame_id` of `source_id` (decoding thread)."""
         self._captured[source_id] = frame_id
         self._grabbing[source_id] = False  # after the id: `_open` reads them the other way
+
+    def renumber(self, source_id: int) -> None:
+        """Start the source's frame numbers over: its pipeline was rebuilt (a new epoch).
+
+        Call it once none of the old pipeline's frames is anywhere (that pipeline joined) and
+        before the new one captures: every frame from then on was captured after any resume
+        so far, so the last captured id and the resume mark start over with the numbers. A
+        new epoch too, so what followed objects (tracker ids, events) starts afresh, and no
+        gap in the numbers across the rebuild is taken for dropped frames.
+        """
+        with self._lock:
+            self._captured[source_id] = -1
+            self._grabbing[source_id] = False
+            self._resume_after[source_id] = -1
+            self._epochs[source_id] = self._epochs.get(source_id, 0) + 1
 
     def admits(self, source_id: int, frame_id: int) -> bool:
         """Return True when this frame may be published now (call under `fenced()`)."""

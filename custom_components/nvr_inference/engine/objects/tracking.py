@@ -121,8 +121,12 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
 
 @dataclass(slots=True)
 class _Best:
+    """A track's best snapshot so far, and when the tracker last matched it."""
+
     score: float
     rendered_at: float
+    seen_step: int = 0  # the tracker update that last matched it
+    seen_at: float = 0.0  # the tracker's clock then
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,8 @@ class SourceTracker:
         self._epoch: int | None = None
         self._tracker: Any = None
         self._geometry: _Geometry | None = None
-        self._best: dict[int, _Best] = {}
+        self._best: dict[int, _Best] = {}  # by tracker id, while the tracker keeps the track
+        self._steps = 0  # tracker updates since the tracker was made
         self._last_input: tuple[Detection, ...] | None = None
         self._last_output: tuple[Detection, ...] = ()
         self._last_time = -math.inf  # the tracker's clock (capture time less held time)
@@ -213,6 +218,8 @@ class SourceTracker:
             for det, tid, zones in zip(found, tracker_ids, zones_of, strict=True)
         )
         self._last_output = out
+        if tracked is not None:
+            self._forget_lost(out, timed=self._timed and captured is not None)
         crossings = self._crossings(geometry, tracked, out)
         snapshots = self._snapshots(geometry, image, out)
         return TrackedFrame(out, crossings, snapshots)
@@ -235,6 +242,7 @@ class SourceTracker:
             self._tracker = _new_bytetrack(self.options)
             self._last_time = -math.inf
             self._held_for = 0.0
+            self._steps = 0
             # trackers 2.4 (what inference 1.8.3 asks for in the full profile) takes no capture
             # times: there a lost track ages by updates, as supervision's did.
             self._timed = "timestamp" in inspect.signature(self._tracker.update).parameters
@@ -247,9 +255,34 @@ class SourceTracker:
         # keep its clock increasing instead, and the step.
         now = max(now, self._last_time + 1e-6)
         self._last_time = now
+        self._steps += 1
         if not self._timed:
             return self._tracker.update(sv_all)
         return self._tracker.update(sv_all, timestamp=now)
+
+    def _forget_lost(self, out: Sequence[Detection], *, timed: bool) -> None:
+        """Drop the best frames of tracks the tracker has let go; note the others as seen.
+
+        Without this the table kept every id ever seen until the next resume: a busy street
+        all night. A track the tracker no longer matches is kept by it for its lost-track
+        buffer (frames at 30 fps: by its clock with capture times, else by updates), after
+        which its id never comes back; its entry goes then too.
+        """
+        for det in out:
+            best = self._best.get(det.tracker_id) if det.tracker_id is not None else None
+            if best is not None:
+                best.seen_step, best.seen_at = self._steps, self._last_time
+        buffer = self.options.lost_track_buffer
+        for tid in [
+            tid
+            for tid, best in self._best.items()
+            if (
+                self._last_time - best.seen_at > buffer / 30.0
+                if timed
+                else self._steps - best.seen_step >= buffer  # as `trackers` counts them
+            )
+        ]:
+            del self._best[tid]
 
     def _geometry_for(self, sv: Any, size: tuple[int, int]) -> _Geometry:
         if self._geometry is not None and self._geometry.size == size:
@@ -345,7 +378,7 @@ class SourceTracker:
         for det in due:
             assert det.tracker_id is not None
             jpeg = render_snapshot(image, [det], polygons=geometry.polygons)
-            self._best[det.tracker_id] = _Best(det.confidence, now)
+            self._best[det.tracker_id] = _Best(det.confidence, now, self._steps, self._last_time)
             out.append(TrackSnapshot(det.tracker_id, det.confidence, jpeg))
         return tuple(out)
 

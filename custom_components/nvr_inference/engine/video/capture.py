@@ -26,6 +26,7 @@ def probe_source(config: SourceConfig, timeout: float = 10.0) -> tuple[int, int,
     Run it in an executor. OpenCV's open of a dead RTSP URL can block for a long time, so the
     open happens on a helper thread and we stop waiting after `timeout`.
     """
+    check_reference(config)
     if config.kind in (SourceKind.FILE, SourceKind.LOOP) and not os.path.isfile(
         str(config.reference)
     ):
@@ -58,6 +59,13 @@ def probe_source(config: SourceConfig, timeout: float = 10.0) -> tuple[int, int,
         )
     width, height, fps = result["shape"]
     return int(width), int(height), fps
+
+
+def check_reference(config: SourceConfig) -> None:
+    """Raise `SourceUnavailableError` for a reference written wrong (no I/O: see sources.py)."""
+    problem = config.reference_problem()
+    if problem is not None:
+        raise SourceUnavailableError(f"{config.display_name}: {problem}")
 
 
 class LoopingFileProducer:

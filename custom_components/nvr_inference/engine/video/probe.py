@@ -18,6 +18,7 @@ from ..detect.spec import DetectorSpec
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
 from .pipeline import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
+from .stream_control import LIVE_KINDS
 
 
 def check_setup(
@@ -25,17 +26,27 @@ def check_setup(
     spec: DetectorSpec,
     api_key: str | None = None,
     timeout: float = 15.0,
+    *,
+    probe_cameras: bool = True,
 ) -> None:
-    """Import the pipeline, build the detector, and read one frame of every source."""
+    """Import the pipeline, build the detector, and read one frame of every source.
+
+    With `probe_cameras` False a live camera's reference is only checked as written: the
+    worker starts with a camera that is down (after a power cut, one that boots slower than
+    the worker) and its runner retries it, rather than refusing to run the others.
+    """
     inference_pipeline_class()
     if spec.is_roboflow:
         check_roboflow_model(spec, api_key)
     else:
         build_builtin(spec)
-    from .capture import probe_source  # noqa: PLC0415 - OpenCV, once the pipeline imported
+    from .capture import check_reference, probe_source  # noqa: PLC0415 - OpenCV, lazily
 
     for source in sources:
-        probe_source(source, timeout=timeout)
+        if not probe_cameras and source.kind in LIVE_KINDS:
+            check_reference(source)
+        else:
+            probe_source(source, timeout=timeout)
 
 
 def check_roboflow_model(spec: DetectorSpec, api_key: str | None) -> None:

@@ -13,12 +13,16 @@ on a caller's thread). Where each step of the pause happens:
    publisher checks the gate again inside the fence.
 4. The control thread (stream_control.py) pauses a file, and mutes then, after a short
    grace, disconnects a live camera, to stop the decoding; the gate holds meanwhile.
+
+A live camera that cannot be reached when its source starts gets a fresh pipeline after a
+backoff, for as long as it runs (first_connect.py): streamvision itself reconnects only a
+camera it once reached.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 import logging
 import threading
 import time
@@ -29,49 +33,31 @@ from ..contract.messages import Detection, DetectionMessage
 from ..detect.registry import build_builtin
 from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
-from ..objects.tracking import SourceTracker, TrackedFrame, TrackingOptions
+from ..objects.tracking import SourceTracker, TrackedFrame
 from ..objects.zones import SourceZones
 from .capture_times import CaptureTimes
+from .first_connect import (
+    CONNECTION_ERROR,
+    FirstConnectRetry,
+    connect_error_text,
+    quiet_pipeline_connect_errors,
+)
 from .fps_limit import FrameRateLimiter
 from .pipeline import (
     inference_pipeline_class,
     sequential_sink_mode,
     stream_operation_not_allowed_error,
 )
+from .runner_options import SNAPSHOT_INTERVAL, RunnerOptions
 from .source_status import SourceState, SourceStats, SourceStatus, utc_now
 from .sources import SourceConfig, SourceKind, redact_text
 from .stream_control import LIVE_KINDS, STREAM_PAUSED, STREAM_RUNNING, StreamControl
 
+__all__ = ["SNAPSHOT_INTERVAL", "Deliver", "RunnerOptions", "SourceRunner"]  # the hosts' names
+
 _LOGGER = logging.getLogger(__name__)
 
 Deliver = Callable[[DetectionMessage], object]
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerOptions:
-    """Knobs shared by every source of an engine."""
-
-    max_fps: float | None = None
-    api_key: str | None = None
-    # Smaller than the pipeline's 64 / 512: a camera is live; a deep backlog only adds latency.
-    decoding_buffer_size: int = 16
-    # Frames between detection and dispatch; None: LIVE_PREDICTIONS_QUEUE for a live source
-    # (when dispatch falls behind, the detector waits and the source drops its oldest frames
-    # instead of seconds of detected frames queueing here), FILE_PREDICTIONS_QUEUE for a file
-    # (it loses nothing by waiting, and a deeper queue lets detection and dispatch overlap).
-    predictions_queue_size: int | None = None
-    snapshot_interval: float | None = None  # seconds between snapshots per source; None: off
-    extra_status_handlers: Sequence[Callable[[Any], None]] = ()
-    tracking: TrackingOptions = field(default_factory=TrackingOptions)
-    zones: Mapping[int, SourceZones] = field(default_factory=dict)
-    cameras: Mapping[int, CameraSettings] = field(default_factory=dict)  # each one's own
-
-
-LIVE_PREDICTIONS_QUEUE = 2
-FILE_PREDICTIONS_QUEUE = 64
-
-SNAPSHOT_INTERVAL = 2.0
-"""Seconds between two snapshots of one source (a JPEG encode on the dispatch thread)."""
 
 
 class SourceRunner:
@@ -115,6 +101,7 @@ class SourceRunner:
             self._note_stream,
             on_paused=self._captures.forget,
         )
+        self._retry = FirstConnectRetry(self.source_id, self._rebuild)
         self._status = SourceStatus(self.source_id, SourceState.CONNECTING, utc_now())
         # Held while a status is computed *and* handed to the host, so hosts see the changes
         # in the order they were made, whichever pipeline thread reported them.
@@ -143,7 +130,19 @@ class SourceRunner:
 
     def start(self) -> None:
         """Build and start the pipeline. Raises `EngineError` for what the user must fix."""
+        self._pipeline = self._build_pipeline()
+        self._control.pipeline = self._pipeline
+        self._control.start()
+        try:
+            self._pipeline.start(use_main_thread=False)
+        except BaseException:
+            self.stop()  # the control thread, and whatever the pipeline did start
+            raise
+
+    def _build_pipeline(self) -> Any:
+        """Build a pipeline for this source (not started: it connects on its own thread)."""
         pipeline_cls = inference_pipeline_class()
+        quiet_pipeline_connect_errors()
         from .capture import (  # noqa: PLC0415 - OpenCV, lazily
             LoopingFileProducer,
             ParkableReference,
@@ -172,38 +171,42 @@ class SourceRunner:
             "status_update_handlers": handlers,
             "sink_mode": sink_mode,
             "decoding_buffer_size": self._options.decoding_buffer_size,
-            "predictions_queue_size": self._predictions_queue_size(),
+            "predictions_queue_size": self._options.predictions_queue(self.config.kind),
         }
         if self.spec.is_roboflow:
             from ..detect.roboflow import init_roboflow_pipeline  # noqa: PLC0415
 
-            self._pipeline = init_roboflow_pipeline(
-                pipeline_cls, self.spec, self._options.api_key, common
-            )
-        else:
+            return init_roboflow_pipeline(pipeline_cls, self.spec, self._options.api_key, common)
+        if self._detector is None:  # built once: a rebuilt pipeline keeps it
             self._detector = build_builtin(self.spec)
-            self._pipeline = pipeline_cls.init_with_custom_logic(
-                on_video_frame=self._on_video_frame, **common
-            )
-        self._control.pipeline = self._pipeline
-        self._control.start()
-        try:
-            self._pipeline.start(use_main_thread=False)
-        except BaseException:
-            self.stop()  # the control thread, and whatever the pipeline did start
-            raise
+        return pipeline_cls.init_with_custom_logic(on_video_frame=self._on_video_frame, **common)
 
-    def _predictions_queue_size(self) -> int:
-        size = self._options.predictions_queue_size
-        if size is not None:
-            return size
-        if self.config.kind is SourceKind.FILE:
-            return FILE_PREDICTIONS_QUEUE
-        return LIVE_PREDICTIONS_QUEUE
+    def _rebuild(self) -> None:
+        """Replace the pipeline of a camera down at its first connect (the `nvr-connect` thread).
+
+        The failed pipeline is joined first (its inference thread ended with the failure), so
+        none of its frames is left when the gate's numbering starts over for the new one.
+        """
+        if self._stopping:
+            return
+        old = self._pipeline
+        if old is not None:
+            old.join()
+        self._gate.renumber(self.source_id)
+        self._captures.forget()
+        try:
+            pipeline = self._build_pipeline()
+            self._pipeline = self._control.pipeline = pipeline
+            self._control.state = "NOT_STARTED"
+            pipeline.start(use_main_thread=False)
+        except Exception as err:  # on our own thread: nobody else would hear of it
+            _LOGGER.exception("%s: cannot restart the source", self.config.display_name)
+            self._set_status(state=SourceState.ERROR, error=redact_text(str(err)))
 
     def stop(self) -> None:
         """Terminate the pipeline and join every thread it and we started."""
         self._stopping = True
+        self._retry.stop()  # no rebuild from now on; one under way has finished
         self._control.stop()
         self._control.pipeline = None
         pipeline, self._pipeline = self._pipeline, None
@@ -331,18 +334,44 @@ class SourceRunner:
             self._control.wake()  # a RUNNING source may now be paused: let the control thread try
         elif event in ("SOURCE_ERROR", "SOURCE_CONNECTION_ATTEMPT_FAILED", "INFERENCE_ERROR"):
             message = redact_text(str(payload.get("error_message", event)))
+            if event == "INFERENCE_ERROR" and self._first_connect_failed(payload, message):
+                return
             if event == "INFERENCE_ERROR" or self.config.kind is SourceKind.FILE:
                 self._set_status(state=SourceState.ERROR, error=message)
             else:
                 self._set_status(state=SourceState.RECONNECTING, error=message)
         elif event == "INFERENCE_THREAD_FINISHED" and not self._stopping:
-            if self._status.state is not SourceState.ERROR:
+            if self._status.state is not SourceState.ERROR and not self._retry.failures:
                 self._set_status(state=SourceState.ENDED, stream_paused=False)
+
+    def _first_connect_failed(self, payload: Mapping[str, Any], message: str) -> bool:
+        """Report a live camera not reached at start `reconnecting`; rebuild after a backoff.
+
+        Returns False for any other inference error (terminal, as before).
+        """
+        if payload.get("error_type") != CONNECTION_ERROR or self.config.kind not in LIVE_KINDS:
+            return False
+        delay = self._retry.failed()
+        if delay is None:  # stopping
+            return True
+        message = connect_error_text(message)
+        log = _LOGGER.warning if self._retry.failures == 1 else _LOGGER.debug
+        log(
+            "%s: cannot connect (%s); trying again in %g s",
+            self.config.display_name,
+            message,
+            delay,
+        )
+        self._set_status(state=SourceState.RECONNECTING, error=message)
+        return True
 
     def _on_stream_state(self, new_state: str) -> None:
         if self._stopping:
             return
         if new_state == STREAM_RUNNING or new_state in STREAM_PAUSED:
+            if self._retry.failures:
+                _LOGGER.info("%s: connected", self.config.display_name)
+                self._retry.connected()
             self._was_running = True
             self._set_status(
                 state=SourceState.RUNNING,
@@ -351,7 +380,7 @@ class SourceRunner:
                 stream_note=None,
             )
         elif new_state in ("INITIALISING", "NOT_STARTED"):
-            if self._was_running:
+            if self._was_running or self._retry.failures:  # a rebuild is still reconnecting
                 self._lost("the stream was lost; reconnecting")
             else:
                 self._set_status(state=SourceState.CONNECTING)

@@ -24,6 +24,7 @@ import numpy.typing as npt
 Frame = npt.NDArray[np.uint8]
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp")
+_URL_SCHEME = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*)://")
 
 
 class SourceKind(StrEnum):
@@ -85,6 +86,32 @@ class SourceConfig:
     def safe_reference(self) -> str:
         """The reference with any password removed, fit for logs and diagnostics."""
         return redact_url(str(self.reference))
+
+    def reference_problem(self) -> str | None:
+        """Say what is wrong with the reference as written, or None. No I/O.
+
+        A typo (an unknown scheme, a URL that does not parse, no host, a bad port) is the
+        user's to fix, wherever the camera is; whether the camera answers is another matter
+        (a camera down at start is retried, runner.py).
+        """
+        text = str(self.reference)
+        kind = self.kind
+        scheme = _URL_SCHEME.match(text)
+        if kind is not SourceKind.STREAM:
+            if kind is SourceKind.DEVICE or scheme is None:
+                return None
+            return (
+                f"unknown URL scheme {scheme['scheme']!r} in {self.safe_reference}; "
+                f"cameras take {', '.join(STREAM_SCHEMES)}"
+            )
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+        except ValueError as err:
+            return f"malformed URL {self.safe_reference}: {redact_text(str(err))}"
+        if not parts.hostname:
+            return f"no host in {self.safe_reference}"
+        return None
 
     def capture_reference(self) -> str | int:
         """Return what cv2.VideoCapture takes: an int for a device index."""

@@ -14,9 +14,10 @@ from `NVR_MQTT_PASSWORD` or `--mqtt-password-file`, a Roboflow API key from `ROB
 or `--api-key-file`. They are kept out of every log line and payload.
 
 Exit codes: 0 done (also after SIGTERM/SIGINT), 2 something to fix in the configuration (a
-source that cannot be read, an unknown detector, a missing pipeline, a bad flag, a worker of
-the same name already running on this machine), 3 the broker
-cannot be reached or refused us. Each failure is one line on stderr, no traceback.
+file that cannot be read, a camera URL written wrong, an unknown detector, a missing
+pipeline, a bad flag, a worker of the same name already running on this machine), 3 the
+broker cannot be reached or refused us. Each failure is one line on stderr, no traceback. A
+camera that does not answer is no configuration error: the worker runs and retries it.
 
 This module only wires the pieces: the flags (`parser`), their meaning and validation
 (`config`, `grammar`), the log's secret filter (`logs`), the paho host (`service`, `mqtt`), the

@@ -133,8 +133,12 @@ class Worker:
         self.instance_lock.acquire()
 
     def check(self) -> None:
-        """Probe before connecting: the pipeline, the detector, one frame of every source."""
-        check_setup(self.sources.values(), self.spec, self.settings.api_key)
+        """Probe before connecting: the pipeline, the detector, one frame of every file.
+
+        A camera is only checked as written (a typo stops the worker): one that is down now
+        is reported `reconnecting` and retried once running, and the others run meanwhile.
+        """
+        check_setup(self.sources.values(), self.spec, self.settings.api_key, probe_cameras=False)
 
     def connect(self) -> None:
         """Connect once, synchronously; raise `BrokerUnavailableError` if that fails."""
