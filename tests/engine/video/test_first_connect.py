@@ -23,8 +23,8 @@ from custom_components.nvr_inference.engine.video.first_connect import (
 from custom_components.nvr_inference.engine.video.source_status import SourceState
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
-from ..mqtt_helpers import free_port
-from ..rtsp_camera import rtsp_camera
+from ...mqtt_helpers import free_port
+from ...rtsp_camera import rtsp_camera
 from .test_pipeline import harness_factory
 
 __all__ = ["harness_factory"]  # the fixture, imported for this module's tests
