@@ -12,7 +12,7 @@ from typing import Any
 
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
-from .camera_settings import CameraSettings
+from ..config.camera import CameraSettings
 from .sources import SourceKind
 
 LIVE_PREDICTIONS_QUEUE = 2
