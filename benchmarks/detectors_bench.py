@@ -47,6 +47,7 @@ from custom_components.nvr_inference.engine.detect.spec import (
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
 from custom_components.nvr_inference.engine.samples.objects_scene import (
     OBJECTS_FRAMES,
     load_cutouts,
@@ -69,7 +70,6 @@ from custom_components.nvr_inference.engine.samples.sample_video import (
     GroundTruth,
     render_frame,
 )
-from custom_components.nvr_inference.engine.video.engine import Engine
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 HD = (1280, 720)

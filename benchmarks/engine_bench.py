@@ -26,17 +26,17 @@ from custom_components.nvr_inference.engine.detect.motion import MotionDetector
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.loader import (
+    inference_pipeline_class,
+)
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FRAMES,
     render_frame,
     write_sample_video,
 )
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.pipeline import (
-    inference_pipeline_class,
-)
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
-from custom_components.nvr_inference.engine.video.source_status import SourceState
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 

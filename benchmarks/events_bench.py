@@ -40,12 +40,12 @@ from custom_components.nvr_inference.engine.objects.events import EventEngine
 from custom_components.nvr_inference.engine.objects.snapshot import render_snapshot
 from custom_components.nvr_inference.engine.objects.tracking import SourceTracker, TrackingOptions
 from custom_components.nvr_inference.engine.objects.zones import parse_zones
+from custom_components.nvr_inference.engine.pipeline.loader import inference_pipeline_class
 from custom_components.nvr_inference.engine.samples.sample_video import (
     SAMPLE_FPS,
     render_frame,
     write_sample_video,
 )
-from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
 from tests.mqtt_helpers import Broker, Subscriber, run_broker

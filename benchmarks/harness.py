@@ -42,7 +42,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from custom_components.nvr_inference.engine.video.runner import SourceRunner
+from custom_components.nvr_inference.engine.pipeline.runner import SourceRunner
 
 RESULTS = Path("benchmarks/results")
 LOAD_SIZE = (320, 240)

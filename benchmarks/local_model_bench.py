@@ -44,8 +44,8 @@ from custom_components.nvr_inference.engine.detect.roboflow import (
     local_packages_allowed,
 )
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
+from custom_components.nvr_inference.engine.pipeline.loader import inference_pipeline_class
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from tests.engine.onnx_package import INPUT_SIZE, write_model_package
 
 Sink = Callable[[Any, Any], None]

@@ -30,9 +30,9 @@ import psutil  # type: ignore[import-untyped]  # no stubs installed
 
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video import stream_control
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig, SourceKind
 from tests.conftest import Recorder
 from tests.mqtt_helpers import free_port

@@ -32,8 +32,8 @@ from custom_components.nvr_inference.engine.config.worker_settings import (
 )
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
+from custom_components.nvr_inference.engine.pipeline.loader import inference_pipeline_class
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.video.pipeline import inference_pipeline_class
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.service import Worker
 from tests.mqtt_helpers import run_broker

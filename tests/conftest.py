@@ -20,7 +20,7 @@ import pytest
 os.environ.setdefault("OFFLINE_MODE", "True")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "True")
 
-from custom_components.nvr_inference.engine.video.pipeline import (
+from custom_components.nvr_inference.engine.pipeline.loader import (
     full_profile_available,
     inference_pipeline_class,
 )

@@ -153,3 +153,23 @@ GLUE = [n for n in MODULES if n.count(".") == 1 and not n.endswith(".__init__")]
 @pytest.mark.parametrize("name", GLUE, ids=lambda n: n)
 def test_home_assistant_glue_never_reaches_the_worker_cli(name: str) -> None:
     assert not _reachable(name) & WORKER_ONLY
+
+
+MAX_LINES = 430  # "about 400": a module past this is two modules
+MAX_MODULES = 11  # "about 10" per engine folder, its __init__ not counted
+
+
+@pytest.mark.parametrize("name", sorted(MODULES), ids=lambda n: n)
+def test_no_module_is_too_long(name: str) -> None:
+    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{MODULES[name].name}: {lines} lines; split it along a seam"
+
+
+@pytest.mark.parametrize(
+    "folder",
+    sorted(p for p in (PACKAGE / "engine").iterdir() if p.is_dir() and p.name != "__pycache__"),
+    ids=lambda p: p.name,
+)
+def test_no_engine_folder_is_too_crowded(folder: Path) -> None:
+    modules = [p for p in folder.glob("*.py") if p.name != "__init__.py"]
+    assert len(modules) <= MAX_MODULES, f"{folder.name}/ has {len(modules)} modules"

@@ -55,7 +55,7 @@ def test_the_worker_modules_are_found() -> None:
         "__init__.py",
         "engine/worker/cli.py",
         "engine/worker/service.py",
-        "engine/video/runner.py",
+        "engine/pipeline/runner.py",
     } <= names
 
 

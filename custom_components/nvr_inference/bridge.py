@@ -20,7 +20,7 @@ import threading
 from homeassistant.core import HomeAssistant, callback
 
 from .engine.contract.messages import DetectionMessage
-from .engine.video.source_status import SourceStatus
+from .engine.pipeline.source_status import SourceStatus
 
 MAX_PENDING = 256
 """Messages buffered between two drains; older ones are dropped first (a live view wins)."""

@@ -66,7 +66,7 @@ from .engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
-from .engine.video.hosting import HostingReport
+from .engine.pipeline.hosting import HostingReport
 from .engine.video.probe import check_setup
 from .engine.video.sources import SourceConfig
 from .form_fields import detector_name, format_sources, parse_sources, valid_topic

@@ -57,10 +57,10 @@ from .engine.fence.publisher import FencedPublisher
 from .engine.objects.event_records import EventRecord
 from .engine.objects.tracking import TrackingOptions
 from .engine.objects.zones import SourceZones, zones_from_dict
-from .engine.video.engine import Engine
-from .engine.video.pipeline import inference_pipeline_class
-from .engine.video.runner import SNAPSHOT_INTERVAL, RunnerOptions
-from .engine.video.source_status import SourceStatus
+from .engine.pipeline.engine import Engine
+from .engine.pipeline.loader import inference_pipeline_class
+from .engine.pipeline.runner import SNAPSHOT_INTERVAL, RunnerOptions
+from .engine.pipeline.source_status import SourceStatus
 from .engine.video.sources import SourceConfig
 from .feed import EntityFeed
 from .form_fields import detector_name

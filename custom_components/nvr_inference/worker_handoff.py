@@ -35,7 +35,7 @@ from .engine.config.worker_settings import MqttSettings, WorkerSettings
 from .engine.config.yaml_export import worker_commands, worker_yaml
 from .engine.detect.spec import DetectorSpec
 from .engine.discovery.devices import WORKER_DOCS_PATH
-from .engine.video.hosting import HostingReport, hosting_report
+from .engine.pipeline.hosting import HostingReport, hosting_report
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"
 FALLBACK_REPOSITORY: Final = "https://github.com/nvr-inference/nvr_inference"

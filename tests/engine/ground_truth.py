@@ -12,8 +12,8 @@ from custom_components.nvr_inference.engine.contract.messages import DetectionMe
 from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
 from custom_components.nvr_inference.engine.samples.sample_video import GroundTruth
-from custom_components.nvr_inference.engine.video.engine import Engine
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ..conftest import CallbackTransport

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 import psutil
 import pytest
 
-from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 
 from ..integration.conftest import setup_nvr_entry, wait_until
 

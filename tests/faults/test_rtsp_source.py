@@ -14,7 +14,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
-from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 
 from ..integration.conftest import NVR_OPTIONS, nvr_entry_data, wait_until
 from ..mqtt_helpers import free_port

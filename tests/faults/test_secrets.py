@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
-from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 
 from ..integration.conftest import NVR_OPTIONS, nvr_entry_data, wait_subscriptions, wait_until
 from ..mqtt_helpers import Subscriber, free_port

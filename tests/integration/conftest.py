@@ -28,7 +28,7 @@ from custom_components.nvr_inference.const import (
     CONF_SOURCES,
     DOMAIN,
 )
-from custom_components.nvr_inference.engine.video.hosting import HostingReport, hosting_report
+from custom_components.nvr_inference.engine.pipeline.hosting import HostingReport, hosting_report
 
 from ..mqtt_helpers import Broker, Subscriber, run_broker
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from custom_components.nvr_inference.const import DOMAIN
-from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 
 from ..mqtt_helpers import (
     Broker,

@@ -32,9 +32,9 @@ from custom_components.nvr_inference.const import CONF_SOURCES, DOMAIN
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
 from custom_components.nvr_inference.engine.fence.gate import GateSnapshot
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import SourceRunner
-from custom_components.nvr_inference.engine.video.source_status import SourceState
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import SourceRunner
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 
 from ..mqtt_helpers import free_port
 from .conftest import (

@@ -10,7 +10,7 @@ from pathlib import Path
 import subprocess
 import sys
 
-from custom_components.nvr_inference.engine.video.hosting import detect_libc
+from custom_components.nvr_inference.engine.pipeline.hosting import detect_libc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ import custom_components.nvr_inference.switch, custom_components.nvr_inference.s
 import custom_components.nvr_inference.integration, custom_components.nvr_inference.worker_handoff
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.errors import PipelineMissingError
-from custom_components.nvr_inference.engine.video.hosting import hosting_report
+from custom_components.nvr_inference.engine.pipeline.hosting import hosting_report
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 report = hosting_report()  # what the config flow asks before its first form

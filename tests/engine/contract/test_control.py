@@ -30,7 +30,7 @@ from custom_components.nvr_inference.engine.fence.pause_store import (
     PauseStoreError,
 )
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.source_status import (
+from custom_components.nvr_inference.engine.pipeline.source_status import (
     SourceState,
     SourceStatus,
     utc_now,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from custom_components.nvr_inference.engine.contract.host import HostInfo, HostKind
 from custom_components.nvr_inference.engine.contract.status import build_status
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
-from custom_components.nvr_inference.engine.video.source_status import (
+from custom_components.nvr_inference.engine.pipeline.source_status import (
     SourceState,
     SourceStats,
     SourceStatus,

@@ -28,8 +28,8 @@ from custom_components.nvr_inference.engine.errors import (
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.video.engine import Engine
 from custom_components.nvr_inference.engine.video.probe import check_roboflow_model, check_setup
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 

@@ -21,8 +21,8 @@ from custom_components.nvr_inference.engine.errors import (
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import CallbackTransport
@@ -96,7 +96,7 @@ def test_roboflow_errors_are_mapped_by_name() -> None:
 
 @pytest.mark.full
 def test_full_profile_pipeline_is_roboflows_subclass() -> None:
-    from custom_components.nvr_inference.engine.video.pipeline import (
+    from custom_components.nvr_inference.engine.pipeline.loader import (
         full_profile_available,
         inference_pipeline_class,
     )

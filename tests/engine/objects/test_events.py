@@ -31,10 +31,10 @@ from custom_components.nvr_inference.engine.objects.zones import (
     validate_zones,
     zones_from_dict,
 )
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 from custom_components.nvr_inference.engine.samples.sample_video import SCENE, objects_at
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
-from custom_components.nvr_inference.engine.video.source_status import SourceState
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import CallbackTransport, Recorder

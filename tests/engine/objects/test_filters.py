@@ -33,13 +33,13 @@ from custom_components.nvr_inference.engine.objects.filters import (
     computed_score,
 )
 from custom_components.nvr_inference.engine.objects.tracking import TrackingOptions
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
 from custom_components.nvr_inference.engine.samples.objects_scene import (
     OBJECTS_FRAMES,
     objects_at,
 )
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, SAMPLE_SIZE
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 WIDTH, HEIGHT = SAMPLE_SIZE

@@ -14,18 +14,18 @@ from typing import Any
 import pytest
 
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState
 from custom_components.nvr_inference.engine.video import first_connect
 from custom_components.nvr_inference.engine.video.first_connect import (
     FirstConnectRetry,
     QuietConnectFailures,
     connect_error_text,
 )
-from custom_components.nvr_inference.engine.video.source_status import SourceState
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...mqtt_helpers import free_port
 from ...rtsp_camera import rtsp_camera
-from .test_pipeline import harness_factory
+from ..pipeline.test_pipeline import harness_factory
 
 __all__ = ["harness_factory"]  # the fixture, imported for this module's tests
 

@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video import runner as runner_module, stream_control
 from custom_components.nvr_inference.engine.video.capture_times import CAPTURE_BACKLOG
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import Recorder
 from ...mqtt_helpers import free_port
 from ...rtsp_camera import rtsp_camera
-from .test_pipeline import harness_factory
+from ..pipeline.test_pipeline import harness_factory
 
 pytestmark = [
     pytest.mark.pipeline,

@@ -13,8 +13,10 @@ import pytest
 
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
-from custom_components.nvr_inference.engine.video.pipeline import stream_operation_not_allowed_error
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions, SourceRunner
+from custom_components.nvr_inference.engine.pipeline.loader import (
+    stream_operation_not_allowed_error,
+)
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions, SourceRunner
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 

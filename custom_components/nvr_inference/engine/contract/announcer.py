@@ -28,7 +28,7 @@ from typing import Any
 
 from ..discovery.devices import DiscoverySpec, build_discovery
 from ..fence.gate import PauseGate
-from ..video.source_status import SourceStats, SourceStatus, utc_now
+from ..pipeline.source_status import SourceStats, SourceStatus, utc_now
 from ..video.sources import SourceConfig
 from .host import HostInfo, availability_payload
 from .status import build_status, status_json

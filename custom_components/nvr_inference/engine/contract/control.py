@@ -48,8 +48,8 @@ from ..discovery.devices import DiscoverySpec
 from ..fence.gate import GateSnapshot, PauseGate, UnknownSourceError
 from ..fence.pause_store import PauseState, PauseStore
 from ..fence.publisher import FencedPublisher
-from ..video.engine import Engine
-from ..video.source_status import SourceState, SourceStats, SourceStatus, utc_now
+from ..pipeline.engine import Engine
+from ..pipeline.source_status import SourceState, SourceStats, SourceStatus, utc_now
 from ..video.sources import SourceConfig
 from .announcer import Announcer
 from .commands import Command, CommandError, CommandName, accept_command

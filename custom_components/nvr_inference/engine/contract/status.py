@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from ..fence.gate import GateSnapshot
-from ..video.source_status import SourceState, SourceStats, SourceStatus
+from ..pipeline.source_status import SourceState, SourceStats, SourceStatus
 from ..video.sources import SourceConfig
 from .host import HostInfo
 

@@ -31,7 +31,7 @@ from ..contract.messages import DetectionMessage, DetectionsStoppedTracker
 from ..contract.topics import detections_topic, snapshot_topic
 from ..contract.transport import FENCED_QOS, Outgoing, Transport
 from ..objects.events import EventEngine
-from ..video.engine import Engine
+from ..pipeline.engine import Engine
 from .gate import PauseGate
 
 _LOGGER = logging.getLogger(__name__)

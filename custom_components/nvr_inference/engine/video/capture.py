@@ -137,7 +137,7 @@ class LoopingFileProducer:
 
     def discover_source_properties(self) -> Any:
         """Describe the source to the pipeline as a live stream."""
-        from .pipeline import source_properties  # noqa: PLC0415 - pipeline import is lazy
+        from ..pipeline.loader import source_properties  # noqa: PLC0415 - pipeline import is lazy
 
         return source_properties(
             width=int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH)),

@@ -16,7 +16,7 @@ from ..detect.local_model import check_local_model
 from ..detect.registry import build_builtin
 from ..detect.spec import DetectorSpec
 from ..errors import FullProfileRequiredError, InvalidApiKeyError
-from .pipeline import full_profile_available, inference_pipeline_class
+from ..pipeline.loader import full_profile_available, inference_pipeline_class
 from .sources import SourceConfig
 from .stream_control import LIVE_KINDS
 

@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from ..fence.gate import PauseGate
-from .pipeline import stream_operation_not_allowed_error
+from ..pipeline.loader import stream_operation_not_allowed_error
 from .sources import SourceKind
 
 CONVERGE_RETRY = 0.5

@@ -35,9 +35,9 @@ from ..discovery.devices import DiscoverySpec
 from ..errors import EngineError
 from ..fence.pause_store import FilePauseStore, PauseState, PauseStoreError
 from ..fence.publisher import FencedPublisher
-from ..video.engine import Engine
+from ..pipeline.engine import Engine
+from ..pipeline.runner import SNAPSHOT_INTERVAL, RunnerOptions
 from ..video.probe import check_setup
-from ..video.runner import SNAPSHOT_INTERVAL, RunnerOptions
 from .instance import InstanceLock
 from .mqtt import (
     START_CHECK_TIMEOUT,

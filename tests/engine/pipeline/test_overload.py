@@ -16,9 +16,9 @@ from typing import Any
 
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
 from custom_components.nvr_inference.engine.samples.sample_video import write_sample_video
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import Recorder

@@ -28,15 +28,15 @@ from custom_components.nvr_inference.engine.errors import (
 )
 from custom_components.nvr_inference.engine.fence.gate import PauseGate
 from custom_components.nvr_inference.engine.fence.publisher import FencedPublisher
-from custom_components.nvr_inference.engine.samples.sample_video import objects_at
-from custom_components.nvr_inference.engine.video.capture import LoopingFileProducer, probe_source
-from custom_components.nvr_inference.engine.video.engine import Engine
-from custom_components.nvr_inference.engine.video.pipeline import (
+from custom_components.nvr_inference.engine.pipeline.engine import Engine
+from custom_components.nvr_inference.engine.pipeline.loader import (
     full_profile_available,
     inference_pipeline_class,
 )
-from custom_components.nvr_inference.engine.video.runner import RunnerOptions
-from custom_components.nvr_inference.engine.video.source_status import SourceState, SourceStatus
+from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
+from custom_components.nvr_inference.engine.pipeline.source_status import SourceState, SourceStatus
+from custom_components.nvr_inference.engine.samples.sample_video import objects_at
+from custom_components.nvr_inference.engine.video.capture import LoopingFileProducer, probe_source
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import CallbackTransport, Recorder

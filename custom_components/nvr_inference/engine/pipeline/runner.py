@@ -35,23 +35,23 @@ from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
 from ..objects.tracking import SourceTracker, TrackedFrame
 from ..objects.zones import SourceZones
-from .capture_times import CaptureTimes
-from .first_connect import (
+from ..video.capture_times import CaptureTimes
+from ..video.first_connect import (
     CONNECTION_ERROR,
     FirstConnectRetry,
     connect_error_text,
     quiet_pipeline_connect_errors,
 )
+from ..video.sources import SourceConfig, SourceKind, redact_text
+from ..video.stream_control import LIVE_KINDS, STREAM_PAUSED, STREAM_RUNNING, StreamControl
 from .fps_limit import FrameRateLimiter
-from .pipeline import (
+from .loader import (
     inference_pipeline_class,
     sequential_sink_mode,
     stream_operation_not_allowed_error,
 )
 from .runner_options import SNAPSHOT_INTERVAL, RunnerOptions
 from .source_status import SourceState, SourceStats, SourceStatus, utc_now
-from .sources import SourceConfig, SourceKind, redact_text
-from .stream_control import LIVE_KINDS, STREAM_PAUSED, STREAM_RUNNING, StreamControl
 
 __all__ = ["SNAPSHOT_INTERVAL", "Deliver", "RunnerOptions", "SourceRunner"]  # the hosts' names
 
@@ -143,7 +143,7 @@ class SourceRunner:
         """Build a pipeline for this source (not started: it connects on its own thread)."""
         pipeline_cls = inference_pipeline_class()
         quiet_pipeline_connect_errors()
-        from .capture import (  # noqa: PLC0415 - OpenCV, lazily
+        from ..video.capture import (  # noqa: PLC0415 - OpenCV, lazily
             LoopingFileProducer,
             ParkableReference,
             StreamWatch,

@@ -21,9 +21,9 @@ from ..config.camera import reported_union
 from ..detect.spec import DetectorSpec
 from ..errors import EngineError
 from ..fence.gate import GateSnapshot, PauseGate
+from ..video.sources import SourceConfig
 from .runner import Deliver, RunnerOptions, SourceRunner
 from .source_status import SourceStats, SourceStatus
-from .sources import SourceConfig
 
 
 class Engine:

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from custom_components.nvr_inference.engine.video.fps_limit import FrameRateLimiter
+from custom_components.nvr_inference.engine.pipeline.fps_limit import FrameRateLimiter
 
 SECONDS = 60.0
 

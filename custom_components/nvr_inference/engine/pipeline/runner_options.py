@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config.camera import CameraSettings
 from ..objects.tracking import TrackingOptions
 from ..objects.zones import SourceZones
-from ..config.camera import CameraSettings
-from .sources import SourceKind
+from ..video.sources import SourceKind
 
 LIVE_PREDICTIONS_QUEUE = 2
 FILE_PREDICTIONS_QUEUE = 64
