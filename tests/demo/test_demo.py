@@ -373,7 +373,14 @@ def test_browser_pause_switch(socket_enabled: None, tmp_path: Path) -> None:
 
                 # The source's device: its snapshot, boxes drawn, as a person opens it.
                 page.goto(f"{url}/config/devices/device/{snapshot['device_id']}")
-                page.get_by_text("Snapshot", exact=True).click()
+                try:
+                    page.get_by_text("Snapshot", exact=True).click()
+                except playwright.Error:
+                    # Seen once on a fresh clone (issue 20, item 8), not reproduced since: keep
+                    # what the page showed, for whoever meets it next.
+                    shot("failed-source-device-page")
+                    (ARTIFACTS / "failed-source-device-page.html").write_text(page.content())
+                    raise
                 image = page.locator("more-info-image img")
                 expect(image).to_be_visible()
                 page.wait_for_function(
