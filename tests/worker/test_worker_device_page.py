@@ -130,7 +130,8 @@ def history_entities(sid: int) -> set[str]:
 def worker_command() -> list[str]:
     """The `nvr-inference` command of a pipeline venv (this lane's Python cannot run it).
 
-    `$NVR_WORKER_CMD` (scripts/test's ha-latest lane sets it), else the light venv running the
+    `$NVR_WORKER_CMD` (scripts/test's ha-latest lane sets it; the image lane: the worker image
+    through `scripts/image worker-cmd`), else the light venv running the
     repository's sources, else the worker311 lane's installed command. None: fail, never skip.
     """
     given = shlex.split(os.environ.get("NVR_WORKER_CMD", ""))
@@ -179,12 +180,14 @@ def make_video(command: list[str], path: Path, *args: str) -> Path:
 class Workers:
     """Start the worker (again); every one still running at the end is killed."""
 
-    def __init__(self, command: list[str], directory: Path, broker: Broker, camera_port: int):
+    def __init__(
+        self, command: list[str], directory: Path, files: Path, broker: Broker, camera_port: int
+    ):
         self.command = command
         self.directory = directory
         self.broker = broker
         self.camera_port = camera_port
-        self.state_file = directory / "state" / f"{NODE}.json"  # kept across restarts
+        self.state_file = files / "state" / f"{NODE}.json"  # kept across restarts
         self.started: list[WorkerProcess] = []
 
     def start(self, porch_video: Path) -> WorkerProcess:
@@ -343,14 +346,31 @@ def status_where(predicate: Callable[[dict[str, Any]], bool]) -> Callable[[Recei
 # -- the test -------------------------------------------------------------------------------------
 
 
+def worker_files(tmp_path: Path) -> Path:
+    """The folder of the worker's own files (its videos, its state file), open to every user.
+
+    The worker may be the image (the image lane's `scripts/image worker-cmd`): it runs as the
+    image's user (uid 1000) with this folder bind-mounted, and pytest's folders belong to the
+    user running the tests. Opening this one opens nothing to the machine's other users:
+    pytest's base folder above it is private (0700); only the container, which is given this
+    folder's path itself, reaches it. Home Assistant's folder stays beside it, not inside.
+    """
+    files = tmp_path / "worker"
+    files.mkdir()
+    files.chmod(0o777)
+    return files
+
+
 @pytest.fixture
 def scene(tmp_path: Path) -> dict[str, Any]:
-    """The worker command and its two videos: the moving sample scene, and a still one."""
+    """The worker command, its files' folder and two videos: the moving scene, a still one."""
     command = worker_command()
+    files = worker_files(tmp_path)
     return {
         "command": command,
-        "moving": make_video(command, tmp_path / "porch.avi", "--frames", "90"),
-        "still": make_video(command, tmp_path / "still.avi", "--frames", "10"),
+        "files": files,
+        "moving": make_video(command, files / "porch.avi", "--frames", "90"),
+        "still": make_video(command, files / "still.avi", "--frames", "10"),
     }
 
 
@@ -369,7 +389,7 @@ def test_worker_devices_entities_and_pause_in_the_newest_home_assistant(
     tmp_path: Path, broker: Broker, subscriber: Subscriber, scene: dict[str, Any]
 ) -> None:
     camera_port = free_port()
-    workers = Workers(scene["command"], tmp_path, broker, camera_port)
+    workers = Workers(scene["command"], tmp_path, scene["files"], broker, camera_port)
     files = {**blueprint_files(), "automations.yaml": b"[]\n"}
     started = time.monotonic()
     with ExitStack() as stack:
