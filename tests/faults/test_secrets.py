@@ -58,7 +58,10 @@ async def test_secrets_never_appear(
     await wait_subscriptions(hass)
     controller = entry.runtime_data.controller
     await wait_until(
-        lambda: (s := controller.status_of(1)) is not None and s.state is SourceState.ERROR,
+        # A camera down at start is retried (reconnecting), with the error that says why.
+        lambda: (s := controller.status_of(1)) is not None
+        and s.state is SourceState.RECONNECTING
+        and s.error is not None,
         controller.async_add_listener,
     )
     await hass.async_add_executor_job(subscriber.wait_for, lambda m: "/detections/" in m.topic, 30)

@@ -543,6 +543,7 @@ def test_source_ids_in_order_and_explicit_ids_kept() -> None:
 
 
 WORKER_PACKAGE = ROOT / "custom_components" / "nvr_inference" / "engine" / "worker"
+CONFIG_PACKAGE = ROOT / "custom_components" / "nvr_inference" / "engine" / "config"
 
 
 def _args(*argv: str) -> dict[str, Any]:
@@ -586,8 +587,8 @@ def test_the_configuration_resolves_a_plain_mapping_without_argparse() -> None:
     argv = ("--source", "Porch=/p.avi", "--detector", "face", "--name", "pi", "--zone", zone)
     plain = {"sources": ["Porch=/p.avi"], "detector": "face", "name": "pi", "zones": [zone]}
     assert resolve_config(plain, {}) == resolve_config(_args(*argv), {})
-    for module in ("config", "grammar", "settings", "yaml_export"):
-        tree = ast.parse((WORKER_PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    for module in CONFIG_PACKAGE.glob("*.py"):  # the grammar, resolution, settings, export
+        tree = ast.parse(module.read_text(encoding="utf-8"))
         imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert "argparse" not in imported, module

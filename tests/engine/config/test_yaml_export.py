@@ -18,7 +18,7 @@ from custom_components.nvr_inference.engine.config.yaml_export import (
     worker_yaml,
 )
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
-from custom_components.nvr_inference.engine.video import hosting
+from custom_components.nvr_inference.engine.pipeline import hosting
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.parser import build_parser
 

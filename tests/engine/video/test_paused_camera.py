@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from custom_components.nvr_inference.engine.pipeline import runner as runner_module
 from custom_components.nvr_inference.engine.pipeline.runner import RunnerOptions
-from custom_components.nvr_inference.engine.video import runner as runner_module, stream_control
+from custom_components.nvr_inference.engine.video import stream_control
 from custom_components.nvr_inference.engine.video.capture_times import CAPTURE_BACKLOG
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
