@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 import json
-import os
 from pathlib import Path
-import tempfile
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -35,35 +33,10 @@ from homeassistant.helpers.restore_state import async_get as async_get_restore_s
 from homeassistant.helpers.storage import STORAGE_DIR
 
 from .const import DOMAIN
-from .engine.fence.pause_store import Done, PauseState, PauseStoreError
+from .engine.fence.pause_store import Done, PauseState, PauseStoreError, write_atomic
 
 STORAGE_VERSION = 1
 STORAGE_MINOR_VERSION = 1
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all or nothing, synced to disk; raise OSError when refused.
-
-    The rename is what makes it atomic (a reader sees the old file or the new one); the two
-    fsyncs are what make it last: the data before the rename, the folder's entry after it.
-    """
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class HassPauseStore:

@@ -21,6 +21,8 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.usefixtures("enable_custom_integ
 
 PAUSE_CAM_0 = {"entity_id": "switch.cam_0_pause_detections"}
 
+PAUSE_STORE = "custom_components.nvr_inference.engine.fence.pause_store"  # the one atomic write
+
 
 async def _switch(hass: HomeAssistant, service: str) -> None:
     await hass.services.async_call("switch", service, PAUSE_CAM_0, blocking=True)
@@ -38,7 +40,9 @@ async def test_a_pause_that_cannot_be_saved_says_so_and_stays_paused(
     controller = entry.runtime_data.controller
     issue_id = f"pause_store_unreadable_{entry.entry_id}"
     refused = OSError(errno.EROFS, "Read-only file system")
-    with patch("custom_components.nvr_inference.storage.os.replace", side_effect=refused):
+    with patch(
+        "custom_components.nvr_inference.engine.fence.pause_store.os.replace", side_effect=refused
+    ):
         await _switch(hass, "turn_on")
 
     status = controller.status_message()
@@ -79,7 +83,9 @@ async def test_a_saved_pause_is_synced_before_it_is_acknowledged(
         synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
         real_fsync(fd)
 
-    with patch("custom_components.nvr_inference.storage.os.fsync", side_effect=spy):
+    with patch(
+        "custom_components.nvr_inference.engine.fence.pause_store.os.fsync", side_effect=spy
+    ):
         await _switch(hass, "turn_on")
 
     assert read_saved_pause(hass, entry)["paused_sources"] == [0]

@@ -149,21 +149,29 @@ class FilePauseStore:
 
     def write(self, state: PauseState) -> None:
         """Write `state` atomically; raise OSError when the disk refuses."""
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        data = json.dumps(state.as_dict(), separators=(",", ":")).encode()
-        fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        directory = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        write_atomic(self.path, json.dumps(state.as_dict(), separators=(",", ":")).encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all or nothing, synced to disk; raise OSError when refused.
+
+    The rename is what makes it atomic (a reader sees the old file or the new one); the two
+    fsyncs are what make it last: the data before the rename, the folder's entry after it.
+    """
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
