@@ -31,7 +31,7 @@ import numpy as np
 
 from ..video.sources import Frame
 from .person_scene import CUTOUT as PERSON_CUTOUT, room
-from .sample_video import SAMPLE_SIZE, GroundTruth
+from .sample_video import SAMPLE_SIZE, GroundTruth, paste, write_frames
 
 OBJECTS_FPS = 10.0
 OBJECTS_FRAMES = 200
@@ -147,10 +147,7 @@ def render_objects_frame(
     """Render frame `index` of the objects scene (BGR); `cutouts` come from `load_cutouts`."""
     img = (background if background is not None else room(size)).copy()
     for truth in objects_at(index, size):
-        x1, y1, x2, y2 = int(truth.x1), int(truth.y1), int(truth.x2), int(truth.y2)
-        fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, size[0]), min(y2, size[1])
-        cutout = cutouts[truth.class_name]
-        img[fy1:fy2, fx1:fx2] = cutout[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1]
+        paste(img, cutouts[truth.class_name], truth, size)
     return img
 
 
@@ -164,15 +161,7 @@ def write_objects_video(
 ) -> Path:
     """Write the objects scene to `path` (MJPG in AVI: OpenCV's own encoder, no codec needed)."""
     cutouts = load_cutouts(photo_dir, size)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, size)
-    if not writer.isOpened():
-        raise OSError(f"cannot write video to {target}")
     background = room(size)
-    try:
-        for index in range(frames):
-            writer.write(render_objects_frame(index, cutouts, size, background))
-    finally:
-        writer.release()
-    return target
+    return write_frames(
+        path, fps, size, (render_objects_frame(i, cutouts, size, background) for i in range(frames))
+    )

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from ..video.sources import Frame
-from .sample_video import SAMPLE_SIZE, GroundTruth
+from .sample_video import SAMPLE_SIZE, GroundTruth, paste, write_frames
 
 PERSON_PHOTO = "astronaut.png"
 PERSON_FPS = 10.0
@@ -133,10 +133,8 @@ def render_person_frame(
     """Render frame `index` of the person scene (BGR); `cutout` comes from `load_cutout`."""
     img = (background if background is not None else room(size)).copy()
     for truth in person_at(index, size):
-        x1, y1, x2, y2 = int(truth.x1), int(truth.y1), int(truth.x2), int(truth.y2)
-        # Clip to the frame (the scene keeps her inside it, but other sizes round differently).
-        fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, size[0]), min(y2, size[1])
-        img[fy1:fy2, fx1:fx2] = cutout[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1]
+        # Clipped to the frame (the scene keeps her inside it, but other sizes round differently).
+        paste(img, cutout, truth, size)
     return img
 
 
@@ -150,15 +148,7 @@ def write_person_video(
 ) -> Path:
     """Write the person scene to `path` (MJPG in AVI: OpenCV's own encoder, no codec needed)."""
     cutout = load_cutout(photo, size)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, size)
-    if not writer.isOpened():
-        raise OSError(f"cannot write video to {target}")
     background = room(size)
-    try:
-        for index in range(frames):
-            writer.write(render_person_frame(index, cutout, size, background))
-    finally:
-        writer.release()
-    return target
+    return write_frames(
+        path, fps, size, (render_person_frame(i, cutout, size, background) for i in range(frames))
+    )

@@ -11,6 +11,7 @@ Positions are fractions of the frame size, so the same scene renders at any reso
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,15 +145,29 @@ def write_sample_video(
     frames: int = SAMPLE_FRAMES,
 ) -> Path:
     """Write the scene to `path` (MJPG in AVI: OpenCV's built-in encoder, no codec needed)."""
+    background = _background(*size)
+    return write_frames(path, fps, size, (render_frame(i, size, background) for i in range(frames)))
+
+
+def write_frames(
+    path: str | Path, fps: float, size: tuple[int, int], frames: Iterable[Frame]
+) -> Path:
+    """Write rendered frames as MJPG in AVI: every scene's video, OpenCV's own encoder."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(target), cv2.VideoWriter.fourcc(*"MJPG"), fps, size)
     if not writer.isOpened():
         raise OSError(f"cannot write video to {target}")
-    background = _background(*size)
     try:
-        for index in range(frames):
-            writer.write(render_frame(index, size, background))
+        for frame in frames:
+            writer.write(frame)
     finally:
         writer.release()
     return target
+
+
+def paste(img: Frame, cutout: Frame, box: GroundTruth, size: tuple[int, int]) -> None:
+    """Paste a cut-out photo at its ground-truth box, clipped to the frame."""
+    x1, y1, x2, y2 = int(box.x1), int(box.y1), int(box.x2), int(box.y2)
+    fx1, fy1, fx2, fy2 = max(x1, 0), max(y1, 0), min(x2, size[0]), min(y2, size[1])
+    img[fy1:fy2, fx1:fx2] = cutout[fy1 - y1 : fy2 - y1, fx1 - x1 : fx2 - x1]
