@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+import re
 
 import pytest
 
@@ -173,3 +174,17 @@ def test_no_module_is_too_long(name: str) -> None:
 def test_no_engine_folder_is_too_crowded(folder: Path) -> None:
     modules = [p for p in folder.glob("*.py") if p.name != "__init__.py"]
     assert len(modules) <= MAX_MODULES, f"{folder.name}/ has {len(modules)} modules"
+
+
+def test_the_wheel_ships_every_package() -> None:
+    """pyproject lists the wheel's packages by hand: a new stage folder must be named there.
+
+    (A folder left out installs nothing for pip users and the images: the worker then fails at
+    its first import, as `engine/config` once did.)
+    """
+    pyproject = (PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    listed = set(re.findall(r'^\s*"(nvr_inference(?:\.\w+)*)",$', pyproject, flags=re.MULTILINE))
+    packages = {
+        ".".join((NAME, *p.parent.relative_to(PACKAGE).parts)) for p in PACKAGE.rglob("__init__.py")
+    }
+    assert packages <= listed, sorted(packages - listed)
