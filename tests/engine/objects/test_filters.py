@@ -42,6 +42,8 @@ from custom_components.nvr_inference.engine.samples.objects_scene import (
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_FRAMES, SAMPLE_SIZE
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
+pytestmark = [pytest.mark.pipeline]  # OpenCV, streamvision or trackers: not on 3.14
+
 WIDTH, HEIGHT = SAMPLE_SIZE
 SCORES = {"person": 0.8, "motorcycle": 0.9, "cat": 0.55}
 

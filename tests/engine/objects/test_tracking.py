@@ -22,6 +22,8 @@ from custom_components.nvr_inference.engine.samples.person_scene import (
 )
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_SIZE
 
+pytestmark = [pytest.mark.pipeline]  # OpenCV, streamvision or trackers: not on 3.14
+
 IMAGE = np.zeros((SAMPLE_SIZE[1], SAMPLE_SIZE[0], 3), dtype=np.uint8)
 MISSED = {44, 153}  # a detector's misses while she walks (the person detector misses two)
 LOOPS = 2

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 import json
 from typing import Any
 
+import pytest
+
 from custom_components.nvr_inference.engine.config.camera import CameraSettings
 from custom_components.nvr_inference.engine.contract.messages import Detection, DetectionMessage
 from custom_components.nvr_inference.engine.objects.events import EventEngine
@@ -28,6 +30,8 @@ from custom_components.nvr_inference.engine.samples.objects_scene import (
 )
 from custom_components.nvr_inference.engine.samples.sample_video import SAMPLE_SIZE
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
+
+pytestmark = [pytest.mark.pipeline]  # OpenCV, streamvision or trackers: not on 3.14
 
 WIDTH, HEIGHT = SAMPLE_SIZE
 DOOR = "door: 0.15,0.5 0.3,0.5 0.3,1 0.15,1"

@@ -14,6 +14,8 @@ from pathlib import Path
 import threading
 from typing import Any
 
+import pytest
+
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
 from custom_components.nvr_inference.engine.pipeline.engine import Engine
@@ -22,6 +24,8 @@ from custom_components.nvr_inference.engine.samples.sample_video import write_sa
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 
 from ...conftest import Recorder
+
+pytestmark = [pytest.mark.pipeline]  # OpenCV, streamvision or trackers: not on 3.14
 
 STALL_FRAMES = 60
 BLOCK_AT = 5  # the frame (delivered count) the sink stops on

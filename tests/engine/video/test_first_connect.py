@@ -27,6 +27,8 @@ from ...mqtt_helpers import free_port
 from ...rtsp_camera import rtsp_camera
 from ..pipeline.test_pipeline import harness_factory
 
+pytestmark = [pytest.mark.pipeline]  # OpenCV, streamvision or trackers: not on 3.14
+
 __all__ = ["harness_factory"]  # the fixture, imported for this module's tests
 
 
