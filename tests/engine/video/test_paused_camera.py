@@ -6,7 +6,6 @@ The real pipeline on a real RTSP camera (GStreamer's RTSP server, tests/rtsp_cam
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 import time
 from typing import Any
@@ -29,16 +28,6 @@ pytestmark = [
     pytest.mark.usefixtures("no_thread_left_behind", "socket_enabled"),
 ]
 __all__ = ["harness_factory"]  # the fixture, imported for this module's tests
-
-
-def _eventually(predicate: Callable[[], bool], timeout: float) -> bool:
-    """Poll a condition that no callback reports (a producer closing its camera)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_a_paused_rtsp_camera_is_let_go_and_resumes_fresh_within_3_s(
@@ -64,10 +53,10 @@ def test_a_paused_rtsp_camera_is_let_go_and_resumes_fresh_within_3_s(
 
         h.pause()
         h.wait_status(0, lambda s: s.stream_paused)
-        parkable = runner._control.parkable
-        assert _eventually(
-            lambda: parkable.current is not None and parkable.current._camera is None, 10
-        ), "the paused camera was not let go after the grace"
+        producer = runner._control.parkable.current
+        assert producer is not None  # the camera is open: frames were published
+        assert producer.let_go.wait(10), "the paused camera was not let go after the grace"
+        assert producer._camera is None
         assert runner._captures._at == {}  # pruned on pause, nothing added while paused
         idle_from = len(captured)
         # Parked: nothing is grabbed (so nothing decoded, nothing stored) however long it lasts.

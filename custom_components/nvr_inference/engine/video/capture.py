@@ -197,6 +197,7 @@ class ParkableStream:
         self._wanted = threading.Condition()
         self._parked = False  # asked to let go of the camera at the next grab
         self._interrupted = False
+        self.let_go = threading.Event()  # set while parked with the camera closed
 
     @property
     def parked(self) -> bool:
@@ -231,11 +232,13 @@ class ParkableStream:
         camera, self._camera = self._camera, None
         if camera is not None:
             camera.release()
+        self.let_go.set()
         with self._wanted:
             while self._parked and not self._interrupted:
                 self._wanted.wait()
             if self._interrupted:
                 return False
+        self.let_go.clear()
         self._camera = self._open_camera()
         if not self._camera.isOpened():
             return False  # the camera went away meanwhile: the pipeline reconnects
