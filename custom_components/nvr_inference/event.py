@@ -1,9 +1,11 @@
 """Event entities: one per source, fired for each of its tracked objects' events.
 
-Its event types are the detector's classes (`person`, `car`, ...; `object` when a model's
-classes are not known), its attributes the event itself: `type` (new, update, end), `entered`
-and `left` (zones, in this event), `current_zones`, `entered_zones`, scores, box, times, and the
-event id. Automations trigger on its state and read `trigger.to_state.attributes`.
+Its event types say what happened to what: `<class>_<kind>` for each of the detector's classes
+(`person_new`, `person_update`, `person_end`, ...; `object_...` when a model's classes are not
+known), translated for the Activity list ("Person seen", "Person gone"). Its attributes are
+the event itself: `type` (new, update, end), `label` (the class), `entered` and `left` (zones,
+in this event), `current_zones`, `entered_zones`, scores, box, times, and the event id.
+Automations trigger on its state and read `trigger.to_state.attributes`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class ObjectEvents(NvrEntity, EventEntity):
     _attr_translation_key = "object_events"
 
     def __init__(self, *, controller: NvrController, source_id: int) -> None:
-        """Bind to a source; the event types are the detector's classes."""
+        """Bind to a source; its event types are the event engine's (`<class>_<kind>`)."""
         super().__init__(controller=controller, key="objects", source_id=source_id)
         assert controller.events is not None
         self._attr_event_types = list(controller.events.event_types)

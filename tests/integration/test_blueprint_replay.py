@@ -23,8 +23,9 @@ EVENT = "event.porch_objects"
 def _event(when: str, event_id: str) -> tuple[str, dict[str, Any]]:
     """The state an event entity takes for one event (state: when it fired)."""
     return when, {
-        "event_type": "person",
+        "event_type": "person_new",
         "type": "new",
+        "label": "person",
         "id": event_id,
         "camera": "Porch",
         "entered": ["driveway"],

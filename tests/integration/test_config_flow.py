@@ -35,7 +35,7 @@ from custom_components.nvr_inference.const import (
     DOMAIN,
     PROBE_TIMEOUT,
 )
-from custom_components.nvr_inference.engine.detect.spec import DetectorSpec
+from custom_components.nvr_inference.engine.detect.spec import BUILTINS, DetectorSpec
 from custom_components.nvr_inference.engine.errors import (
     DetectorError,
     FullProfileRequiredError,
@@ -44,6 +44,7 @@ from custom_components.nvr_inference.engine.errors import (
     PipelineMissingError,
     SourceUnavailableError,
 )
+from custom_components.nvr_inference.engine.objects.event_records import event_types
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.form_fields import (
     format_sources,
@@ -979,3 +980,16 @@ def test_translations_match_strings() -> None:
 
     assert english == _resolve(strings, strings, common)
     assert _leaves(spanish) == _leaves(english)
+
+
+def test_every_builtin_event_type_has_a_name_in_the_activity_list() -> None:
+    """Each built-in's default classes and `object`: `<class>_<kind>` is translated, no other.
+
+    The event entity's Activity entries show the translated event type ("Person seen",
+    "Person gone"); an untranslated one shows as `person_new`.
+    """
+    strings = json.loads((PACKAGE / "strings.json").read_text(encoding="utf-8"))
+    named = strings["entity"]["event"]["object_events"]["state_attributes"]["event_type"]
+    classes = {c for builtin in BUILTINS.values() for c in builtin.default_classes}
+    expected = set(event_types(sorted(classes))) | set(event_types(()))
+    assert set(named["state"]) == expected

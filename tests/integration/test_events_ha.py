@@ -17,6 +17,7 @@ from homeassistant.components.image import async_get_image
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
@@ -91,8 +92,9 @@ async def test_events_zones_and_the_last_event_picture(
     await wait_until(lambda: hass.states.get(ZONE_ON).state == "on", controller.async_add_listener)
     assert int(hass.states.get(ZONE_COUNT).state) >= 1
     state = hass.states.get(EVENT)
-    assert state.attributes["event_type"] == "face"
+    assert state.attributes["event_types"] == ["face_new", "face_update", "face_end"]
     assert state.attributes["type"] in ("new", "update")
+    assert state.attributes["event_type"] == f"face_{state.attributes['type']}"
     assert state.attributes["label"] == "face"
     await wait_until(
         lambda: hass.states.get("image.cam_0_last_event").state != "unavailable",
@@ -111,6 +113,10 @@ async def test_events_zones_and_the_last_event_picture(
         subscriber.wait_for, is_status(lambda s: s["sources"]["0"]["paused"] is True), 30
     )
     assert fired[-1]["type"] == "end"  # the open event ended with the pause
+    # The Activity list tells a new face from one gone: the type says what happened.
+    assert fired[0]["event_type"] == "face_new"
+    assert fired[-1]["event_type"] == "face_end"
+    assert all(f["event_type"] == f"face_{f['type']}" for f in fired)
     fired_at_ack = len(fired)
     # A barrier: everything Home Assistant published before it has arrived.
     after = subscriber.messages[-1].seq
@@ -133,6 +139,11 @@ async def test_events_zones_and_the_last_event_picture(
     assert len(notified) == len(entering)
     assert notified[0].data["data"]["image"] == "/api/image_proxy/image.cam_0_last_event"
     assert notified[0].data["title"] == "Face in right"
+    # ... in words: "Face seen", "Face gone" (the entity's translated event types).
+    strings = await async_get_translations(hass, "en", "entity", {DOMAIN})
+    state_key = f"component.{DOMAIN}.entity.event.object_events.state_attributes.event_type.state"
+    assert strings[f"{state_key}.face_new"] == "Face seen"
+    assert strings[f"{state_key}.face_end"] == "Face gone"
     unsub()
     assert await hass.config_entries.async_unload(entry.entry_id)
 

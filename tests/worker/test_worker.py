@@ -127,7 +127,11 @@ def test_detections_flow_with_status_availability_and_discovery(
     }
     assert cmps["nvr_worker_test_s0_pause"]["name"] == "Pause detections"
     assert "entity_category" not in cmps["nvr_worker_test_s0_pause"]
-    assert cmps["nvr_worker_test_s0_objects_event"]["event_types"] == ["motion"]
+    assert cmps["nvr_worker_test_s0_objects_event"]["event_types"] == [
+        "motion_new",
+        "motion_update",
+        "motion_end",
+    ]
     # What shows the camera's present follows its status too: unavailable while paused.
     live = cmps["nvr_worker_test_s0_objects"]
     assert live["avty_mode"] == "all"

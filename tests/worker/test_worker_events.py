@@ -117,4 +117,7 @@ def test_events_in_order_a_pause_ends_them_first_and_a_resume_starts_afresh(
         for m in subscriber.select(lambda m: m.topic == "nvr/sources/1/event", before=fence)
     ]
     assert len(per_source) == len(_bodies(subscriber, 1, before=fence))
-    assert {p["event_type"] for p in per_source} == {"face"}
+    # Its type says what happened to what (`face_new`, ...); the class stays in `label`.
+    assert [p["event_type"] for p in per_source] == [f"face_{p['type']}" for p in per_source]
+    assert "face_new" in {p["event_type"] for p in per_source}
+    assert {p["label"] for p in per_source} == {"face"}

@@ -4,6 +4,12 @@ A `TrackedObject` is followed from its first frame; it becomes an event (`new`) 
 enough frames, and carries what was last sent about it, so an `update` goes out only when
 something changed. Each message sent makes an `EventRecord`: what a host shows of it (Home
 Assistant's event entity, the source's last event image), told after the fence is left.
+
+An event's type says what happened to what: `<class>_<kind>` (`person_new`, `person_update`,
+`person_end`). Home Assistant's Activity list shows only the type ("detected an event
+person_new"), so a type of the class alone made an arrival and a departure look the same.
+Both hosts' event entities (the embedded one, the worker's discovered one) list their types
+from `event_types`, so they fire the same types.
 """
 
 from __future__ import annotations
@@ -15,7 +21,26 @@ from typing import Any
 
 from .filters import SCORE_HISTORY
 from .zone_rules import ZonePresence
-from .zones import ZoneConfig
+from .zones import ANY_CLASS, ZoneConfig
+
+EVENT_KINDS = ("new", "update", "end")
+"""What can happen to a tracked object, in the order it happens (events.py)."""
+
+
+def event_type(object_class: str, kind: str) -> str:
+    """Return the event type of a `kind` event of an object of `object_class`: `person_new`."""
+    return f"{object_class}_{kind}"
+
+
+def event_types(classes: Sequence[str]) -> tuple[str, ...]:
+    """Return every event type of a source whose detector reports `classes`, class by class.
+
+    No classes (a model whose classes are not known): `object_new`, `object_update`,
+    `object_end`, which its events then fire whatever their class (`label` names it).
+    """
+    return tuple(
+        event_type(c, kind) for c in tuple(classes) or (ANY_CLASS,) for kind in EVENT_KINDS
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +48,7 @@ class EventRecord:
     """An event as hosts show it (Home Assistant's event entity, the source's last image)."""
 
     source_id: int
-    event_type: str  # the class, or `object` when the detector's classes are not known
+    event_type: str  # `<class>_<kind>`; the class is `object` when the classes are not known
     kind: str  # new, update or end
     attributes: dict[str, Any]
     snapshot: bytes | None  # a new best frame came with this event

@@ -33,7 +33,7 @@ from ..contract.messages import Detection, DetectionMessage, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
 from ..contract.transport import FENCED_QOS, Outgoing
 from ..video.sources import SourceConfig
-from .event_records import EventRecord, TrackedObject
+from .event_records import EventRecord, TrackedObject, event_type, event_types
 from .filters import computed_score
 from .tracking import TrackingOptions
 from .zones import ANY_CLASS, SourceZones
@@ -65,7 +65,8 @@ class EventEngine:
         """Prepare an empty state for every source (`cameras`: each one's own settings)."""
         self.base_topic = base_topic
         self.options = options
-        self.event_types: tuple[str, ...] = tuple(classes) or (ANY_CLASS,)
+        self.classes: tuple[str, ...] = tuple(classes) or (ANY_CLASS,)
+        self.event_types = event_types(classes)  # what the hosts' event entities list
         self._names = {sid: s.display_name for sid, s in sources.items()}
         self._zones = {sid: zones.get(sid, SourceZones()) for sid in sources}
         self._cameras = {sid: (cameras or {}).get(sid, CameraSettings()) for sid in sources}
@@ -340,8 +341,9 @@ class EventEngine:
             obj.snapshot_fresh = False
         body = {"type": kind, "before": before, "after": after, "entered": entered, "left": left}
         out.append(Outgoing(events_topic(self.base_topic), _json(body), FENCED_QOS, False))
-        event_type = obj.label if obj.label in self.event_types else ANY_CLASS
-        flat = {"event_type": event_type, "type": kind, **after, "entered": entered, "left": left}
+        # `<class>_<kind>`; `label` and `class` (in `after`) name the class, to filter on.
+        fired = event_type(obj.label if obj.label in self.classes else ANY_CLASS, kind)
+        flat = {"event_type": fired, "type": kind, **after, "entered": entered, "left": left}
         event_topic = source_topic(self.base_topic, sid, "event")
         out.append(Outgoing(event_topic, _json(flat), FENCED_QOS, False))
         obj.before = after
@@ -351,7 +353,7 @@ class EventEngine:
         obj.sent_stationary = obj.stationary
         self.published_events += 1
         record = EventRecord(
-            sid, event_type, kind, {k: v for k, v in flat.items() if k != "event_type"}, snapshot
+            sid, fired, kind, {k: v for k, v in flat.items() if k != "event_type"}, snapshot
         )
         self._notify(sid, "event", record)
         return out
@@ -365,7 +367,7 @@ class EventEngine:
         }
 
     def _reported(self) -> tuple[str, ...]:
-        return () if self.event_types == (ANY_CLASS,) else self.event_types
+        return () if self.classes == (ANY_CLASS,) else self.classes
 
     def _recount(self, sid: int) -> list[Outgoing]:
         """Objects per zone and class from the open events in view; publish when it changed."""
