@@ -23,6 +23,11 @@ from .controller import NvrController
 from .engine.contract.topics import node_id
 
 
+def source_device_identifier(entry_id: str, source_id: int) -> tuple[str, str]:
+    """Return a source's device identifier (the worker YAML export looks its area up by it)."""
+    return (DOMAIN, f"{entry_id}_{source_id}")
+
+
 def _area_named(controller: NvrController, name: str) -> str | None:
     """Return the existing area a camera is named after ("Porch"), or None.
 
@@ -58,7 +63,7 @@ class NvrEntity(Entity):
             source = controller.sources[source_id]
             self._attr_unique_id = f"{controller.unique_prefix}_{source_id}_{key}"
             self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, f"{controller.entry_id}_{source_id}")},
+                identifiers={source_device_identifier(controller.entry_id, source_id)},
                 name=source.display_name,
                 manufacturer="nvr_inference",
                 model=source.device_model,

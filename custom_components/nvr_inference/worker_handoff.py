@@ -14,12 +14,18 @@ manifest's link) onto the engine's objects; the YAML and the commands are the en
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_NAME, CONF_PORT, CONF_USERNAME
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    issue_registry as ir,
+)
 from homeassistant.loader import async_get_integration
 
 from .const import CONF_BASE_TOPIC, DOMAIN, LOGGER
@@ -36,6 +42,8 @@ from .engine.config.yaml_export import worker_commands, worker_yaml
 from .engine.detect.spec import DetectorSpec
 from .engine.discovery.devices import WORKER_DOCS_PATH
 from .engine.pipeline.hosting import HostingReport, hosting_report
+from .engine.video.sources import SourceConfig
+from .entity import source_device_identifier
 
 ISSUE_PIPELINE_MISSING: Final = "pipeline_missing"
 FALLBACK_REPOSITORY: Final = "https://github.com/nvr-inference/nvr_inference"
@@ -86,15 +94,31 @@ def _mqtt_settings(hass: HomeAssistant) -> MqttSettings:
     )
 
 
+def _with_areas(
+    hass: HomeAssistant, entry: ConfigEntry, sources: Iterable[SourceConfig]
+) -> tuple[SourceConfig, ...]:
+    """Give each source the area its device has here, so the worker's device lands there too."""
+    devices, areas = dr.async_get(hass), ar.async_get(hass)
+    found = []
+    for source in sources:
+        device = devices.async_get_device(
+            identifiers={source_device_identifier(entry.entry_id, source.source_id)}
+        )
+        area = areas.async_get_area(device.area_id) if device and device.area_id else None
+        found.append(replace(source, area=area.name) if area else source)
+    return tuple(found)
+
+
 def worker_settings_from_entry(hass: HomeAssistant, entry: ConfigEntry) -> WorkerSettings:
     """Map an entry (data and options) onto the worker's settings, with no secret in them.
 
     Built with the same functions the controller builds its engine with, so the worker runs
     what the entry would have run: the same sources (and ids, so the same topics), detector,
-    rate, tracking and zones, under the same base topic.
+    rate, tracking and zones, under the same base topic; and each camera in the area its
+    device has in Home Assistant.
     """
     data, options = entry.data, entry.options
-    sources = tuple(sources_from_entry(data))
+    sources = _with_areas(hass, entry, sources_from_entry(data))
     by_id = {s.source_id: s for s in sources}
     return WorkerSettings(
         name=str(data.get(CONF_NAME) or entry.title),

@@ -15,6 +15,7 @@ import subprocess
 
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import area_registry as ar, device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -127,6 +128,14 @@ async def test_the_exported_yaml_reads_back_as_the_same_worker(
         {"broker": "mqtt.lan", "port": 1884, "username": "nvr", "password": MQTT_PASSWORD},
     )
 
+    # The porch camera's device is in an area here: the worker's camera device goes there too.
+    devices = dr.async_get(hass)
+    porch = devices.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"{entry.entry_id}_3")}
+    )
+    front = ar.async_get(hass).async_create("Front door")
+    devices.async_update_device(porch.id, area_id=front.id)
+
     text = entry_worker_yaml(hass, entry)
     settings = _read_back(tmp_path / "worker.yaml", text)
 
@@ -137,7 +146,9 @@ async def test_the_exported_yaml_reads_back_as_the_same_worker(
     assert settings.base_topic == "garden"
     assert settings.sources == (
         SourceConfig(0, str(video), "Yard", loop=True),
-        SourceConfig(3, _camera(8554, PASSWORD_PLACEHOLDER), "Porch", loop=False),
+        SourceConfig(
+            3, _camera(8554, PASSWORD_PLACEHOLDER), "Porch", loop=False, area="Front door"
+        ),
     )
     assert settings.detector == DetectorSpec(
         "motion", "motion", confidence=0.4, classes=frozenset({"motion"}), motion_gating=False

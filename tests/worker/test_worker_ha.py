@@ -15,7 +15,11 @@ from typing import Any
 
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -63,9 +67,17 @@ async def test_home_assistant_discovers_pauses_and_loses_the_worker(
     subscriber: Subscriber,
     spawn_worker: Callable[..., WorkerProcess],
     sample_video: Path,
+    tmp_path: Path,
 ) -> None:
     run = hass.async_add_executor_job
-    worker = await run(partial(spawn_worker, *worker_args(broker, sample_video, name="hatest")))
+    # The camera from the YAML, with an area: its device lands there (the Overview's rooms).
+    config = tmp_path / "worker.yaml"
+    await run(
+        config.write_text,
+        f"sources:\n  - name: Cam 0\n    reference: {sample_video}\n    area: Porch\n",
+    )
+    args = worker_args(broker, sample_video, name="hatest", sources=0)
+    worker = await run(partial(spawn_worker, *args, "--config", str(config)))
     switch = f"{NODE}_pause"
     states = on_state_change(hass)
     await wait_until(lambda: _state(hass, "switch", switch) == "off", states, 60)
@@ -97,6 +109,12 @@ async def test_home_assistant_discovers_pauses_and_loses_the_worker(
     assert camera_device is not None
     assert camera_device.name == "Cam 0"
     assert camera_device.via_device_id == hub.device_id
+    porch = ar.async_get(hass).async_get_area_by_name("Porch")
+    assert porch is not None
+    assert camera_device.area_id == porch.id
+    hub_device = devices.async_get(hub.device_id or "")
+    assert hub_device is not None
+    assert hub_device.area_id is None
     await wait_until(
         lambda: _state(hass, "sensor", f"{NODE}_s0_objects") not in (None, STATE_UNAVAILABLE),
         states,

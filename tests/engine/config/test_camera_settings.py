@@ -26,6 +26,7 @@ confidence: 0.5
 sources:
   - name: Front
     reference: /front.avi
+    area: Front garden
     classes: [person, car]
     confidence: 0.6
     max_fps: 2
@@ -72,9 +73,12 @@ def test_the_yaml_the_settings_and_the_export_agree(tmp_path: Path) -> None:
     spec = front.detector_spec(settings.detector)
     assert (spec.classes, spec.confidence, spec.gated) == ({"person", "car"}, 0.6, False)
     assert garden.detector_spec(settings.detector).reported_classes == ("cat", "dog")
+    # The camera's area (its device's suggested area); the others have none.
+    assert [source.area for source in settings.sources] == ["Front garden", None, None]
 
     exported = worker_yaml(settings)
     again = _read(tmp_path, exported)
+    assert again.sources == settings.sources
     assert again.cameras == settings.cameras
     assert again.zones == settings.zones
     assert again.max_fps == settings.max_fps
@@ -100,6 +104,16 @@ def test_every_frame_is_zero_and_survives_the_export(tmp_path: Path) -> None:
         ({"filters": {"person": {"min_score": 3}}}, "source Front: filter 'person': min_score"),
         ({"masks": ["0,0 1,0"]}, "source Front: mask 1: a polygon needs at least 3 points"),
         ({"colour": "red"}, "unknown: colour"),
+        (
+            {"area": ""},
+            "source Front: area must be the name of an area .a non-empty string., got ''",
+        ),
+        ({"area": "  "}, "source Front: area must be the name of an area"),
+        ({"area": None}, "source Front: area must be the name of an area .+ got None"),
+        (
+            {"area": ["Porch"]},
+            "source Front: area must be the name of an area .+ got \\['Porch'\\]",
+        ),
     ],
 )
 def test_a_bad_value_names_the_camera_and_the_key(

@@ -121,22 +121,22 @@ def parse_source_text(text: str) -> tuple[int | None, str | None, str]:
     return source_id, name or None, rest
 
 
-Entry = tuple[int | None, str | None, str, bool, Any]
-"""One source as written: id, name, reference, loop, and its zones, lines and own settings
-(`camera.CAMERA_KEYS`) as written."""
+Entry = tuple[int | None, str | None, str, bool, str | None, Any]
+"""One source as written: id, name, reference, loop, area, and its zones, lines and own
+settings (`camera.CAMERA_KEYS`) as written."""
 
 
 def _source_entry(item: Any, default_loop: bool) -> Entry:
     if isinstance(item, str | int) and not isinstance(item, bool):
-        return (*parse_source_text(str(item)), default_loop, None)
+        return (*parse_source_text(str(item)), default_loop, None, None)
     if isinstance(item, dict):
-        allowed = {"reference", "name", "source_id", "id", "loop", "zones", "lines", *CAMERA_KEYS}
-        extra = sorted(set(item) - allowed)
+        allowed = {"reference", "name", "source_id", "id", "loop", "area", "zones", "lines"}
+        extra = sorted(set(item) - allowed - set(CAMERA_KEYS))
         ref = item.get("reference")
         if extra or ref is None:
             raise ConfigError(
                 "a source in the config file is a string or a mapping with reference and "
-                f"optionally name, source_id, loop, zones, lines, {', '.join(CAMERA_KEYS)}"
+                f"optionally name, source_id, loop, area, zones, lines, {', '.join(CAMERA_KEYS)}"
                 + (f"; unknown: {', '.join(extra)}" if extra else "")
             )
         raw_id = item.get("source_id", item.get("id"))
@@ -145,9 +145,20 @@ def _source_entry(item: Any, default_loop: bool) -> Entry:
             raise ConfigError("source_id must be >= 0")
         loop = as_bool(item.get("loop", default_loop), "loop")
         label = item.get("name")
+        where = f"source {label}" if label else f"source {redact_text(str(ref))}"
+        area = _area(item.get("area"), where) if "area" in item else None
         drawn = {k: item[k] for k in ("zones", "lines", *CAMERA_KEYS) if item.get(k) is not None}
-        return source_id, str(label) if label else None, str(ref), loop, drawn or None
+        return source_id, str(label) if label else None, str(ref), loop, area, drawn or None
     raise ConfigError(f"cannot read source {item!r}: use [ID:][NAME=]REFERENCE")
+
+
+def _area(value: Any, where: str) -> str:
+    """Return a camera's area: the name of a Home Assistant area, so a non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"{where}: area must be the name of an area (a non-empty string), got {value!r}"
+        )
+    return value.strip()
 
 
 def build_sources(items: Iterable[Any], default_loop: bool) -> tuple[SourceConfig, ...]:
@@ -168,14 +179,14 @@ def build_sources_with_zones(
     next_id = 0
     sources = []
     drawn: dict[int, Any] = {}
-    for given, name, reference, loop, zones in entries:
+    for given, name, reference, loop, area, zones in entries:
         source_id = given
         if source_id is None:
             while next_id in taken:
                 next_id += 1
             source_id = next_id
             taken.add(source_id)
-        sources.append(SourceConfig(source_id, reference, name, loop))
+        sources.append(SourceConfig(source_id, reference, name, loop, area))
         if zones:
             drawn[source_id] = zones
     return tuple(sources), drawn

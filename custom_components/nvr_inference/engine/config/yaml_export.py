@@ -145,6 +145,8 @@ def _source(
         item["name"] = source.name
     item["reference"] = reference
     item["loop"] = source.loop
+    if source.area:
+        item["area"] = source.area
     if drawn:
         item.update(_zones(drawn))
     if camera:

@@ -131,6 +131,8 @@ def build_discovery(
                 "name": source.display_name,
                 "mdl": source.device_model,
                 "via_device": spec.node,
+                # Its area (`sa`: suggested_area): Home Assistant's Overview groups by area.
+                **({"sa": source.area} if source.area else {}),
             },
             "cmps": {c["unique_id"]: c for c in found},
         } | common

@@ -44,6 +44,10 @@ class SourceConfig:
     reference: str | int
     name: str | None = None
     loop: bool = False
+    # The worker's camera device's suggested area (`area:` in its YAML): Home Assistant puts a
+    # device in an area, and its Overview groups by area; without one a camera shows only under
+    # Devices. The integration's devices take theirs from Home Assistant's own registry.
+    area: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SourceConfig:
