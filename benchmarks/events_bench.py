@@ -92,9 +92,15 @@ def _libraries() -> dict[str, tuple[Any, Any]]:
 
     import supervision as sv  # noqa: PLC0415
 
-    from custom_components.nvr_inference.engine.objects.tracking import (  # noqa: PLC0415
-        _new_bytetrack,
+    from trackers import ByteTrackTracker  # noqa: PLC0415 - the reference, not a dependency
+
+    from custom_components.nvr_inference.engine.objects.bytetrack import (  # noqa: PLC0415
+        ByteTracker,
     )
+
+    options = TrackingOptions()
+    activation = min(1.0, options.activation_threshold + 0.1)
+    min_iou = 1.0 - options.matching_threshold
 
     def supervision_bytetrack() -> Any:
         with warnings.catch_warnings():
@@ -106,9 +112,25 @@ def _libraries() -> dict[str, tuple[Any, Any]]:
             supervision_bytetrack,
             lambda t, d, _i: t.update_with_detections(d),
         ),
-        "trackers ByteTrackTracker (ours: capture times)": (
-            lambda: _new_bytetrack(TrackingOptions()),
+        "trackers ByteTrackTracker (capture times)": (
+            lambda: ByteTrackTracker(
+                lost_track_buffer=options.lost_track_buffer,
+                frame_rate=30.0,
+                track_activation_threshold=activation,
+                high_conf_det_threshold=options.activation_threshold,
+                minimum_iou_threshold=min_iou,
+                minimum_consecutive_frames=1,
+            ),
             lambda t, d, i: t.update(d, timestamp=i / 30),
+        ),
+        "ours: objects/bytetrack.py (the same algorithm, all tracks in one array)": (
+            lambda: ByteTracker(
+                lost_track_buffer=options.lost_track_buffer,
+                activation_threshold=activation,
+                high_confidence=options.activation_threshold,
+                min_iou=min_iou,
+            ),
+            lambda t, d, i: t.update(d.xyxy, d.confidence, i / 30),
         ),
     }
     try:

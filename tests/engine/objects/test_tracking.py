@@ -76,7 +76,9 @@ def test_held_frames_keep_ids_and_zones_without_a_tracker_step() -> None:
     tracker = SourceTracker(TrackingOptions(), zones, PERSON_FPS)
     steps = []
     real_step = tracker._step
-    tracker._step = lambda sv_all, captured: steps.append(captured) or real_step(sv_all, captured)  # type: ignore[method-assign]
+    tracker._step = lambda boxes, scores, captured: steps.append(captured) or real_step(
+        boxes, scores, captured
+    )  # type: ignore[method-assign]
     crossings = _ids_by_crossing(tracker, held=True)
     for seen in crossings:
         assert len(set(seen[1:])) == 1 and None not in seen[1:]
@@ -110,7 +112,7 @@ def test_best_frames_of_lost_tracks_are_forgotten(fps: float | None) -> None:
         captured = 100.0 + frame / fps if fps else None
         tracked = tracker.process(_passing(frame), image, epoch=0, captured=captured)
         ids.update(d.tracker_id for d in tracked.detections if d.tracker_id is not None)
-        live = {t.tracker_id + 1 for t in tracker._tracker.tracks if t.tracker_id >= 0}
+        live = tracker._tracker.confirmed_ids()
         assert set(tracker._best) <= live, f"frame {frame}: {set(tracker._best) - live}"
         largest = max(largest, len(tracker._best))
     assert len(ids) >= 590  # ever-new ids all along

@@ -14,6 +14,20 @@ from typing import Any
 from ..contract.messages import Detection
 
 
+def corners(detections: Sequence[Detection]) -> tuple[Any, Any]:
+    """Our centre-size boxes as corner boxes (N, 4) and their scores (N,): what tracks."""
+    import numpy as np  # noqa: PLC0415
+
+    xyxy = np.array(
+        [
+            (d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2)
+            for d in detections
+        ],
+        dtype=np.float64,
+    ).reshape(len(detections), 4)
+    return xyxy, np.array([d.confidence for d in detections], dtype=np.float64)
+
+
 def to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:
     """Our centre-size boxes as supervision's corner boxes; `data["index"]` maps back.
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..contract.messages import Detection
 from .filters import SCORE_HISTORY
 from .zone_rules import ZonePresence
 from .zones import ANY_CLASS, ZoneConfig
@@ -67,7 +68,7 @@ class TrackedObject:
     start: datetime
     last_seen: datetime
     frames: int
-    box: dict[str, float]
+    seen_as: Detection  # the last sighting (its box goes out with the event, when one does)
     centre: tuple[float, float]
     diagonal: float
     current_zones: tuple[str, ...] = ()

@@ -221,7 +221,7 @@ class EventEngine:
             start=now,
             last_seen=now,
             frames=1,
-            box=det.box(),
+            seen_as=det,
             centre=(det.x, det.y),
             diagonal=math.hypot(det.width, det.height),
             still_anchor=(det.x, det.y),
@@ -233,7 +233,7 @@ class EventEngine:
         obj.score = det.confidence
         obj.top_score = max(obj.top_score, det.confidence)
         obj.last_seen = now
-        obj.box = det.box()
+        obj.seen_as = det
         obj.centre = (det.x, det.y)
         obj.diagonal = math.hypot(det.width, det.height)
         moved = math.dist(obj.centre, obj.still_anchor) > STILL_FRACTION * max(obj.diagonal, 1.0)
@@ -306,7 +306,7 @@ class EventEngine:
             "start_time": iso_timestamp(obj.start),
             "end_time": iso_timestamp(obj.last_seen) if ended else None,
             "frame_time": iso_timestamp(obj.last_seen),
-            "box": obj.box,
+            "box": obj.seen_as.box(),
             "current_zones": [] if ended else list(obj.current_zones),
             "entered_zones": list(obj.entered_zones),
             "stationary": obj.stationary,

@@ -3,8 +3,10 @@
 Roboflow's `trackers` package (its ByteTrack, `ByteTrackTracker`) gives each object a
 `tracker_id` that stays with it; the source's zones say which zones each object stands in
 (bottom centre of its box, looked up in each zone's pixel mask) and its lines which tracked
-objects crossed them (supervision's `LineZone`). It replaced supervision's own ByteTrack, which
-cost 4-6x as much per track (benchmarks/tracker_bench.py) and is gone from supervision 0.31.
+objects crossed them (supervision's `LineZone`). The tracker is ByteTrack with all tracks in
+one set of arrays (bytetrack.py): Roboflow's `trackers` runs the same algorithm a track at a
+time, at 3x the cost with ten objects, and supervision's own ByteTrack, 4-6x, is gone from
+supervision 0.31 (benchmarks/events_bench.py compares them).
 
 Only frames the detector ran on are updates: a frame the motion gate held (the very same
 detections as the frame before) gets the previous frame's ids and zones without a tracker
@@ -23,8 +25,7 @@ publishes after it; a frame that slips through the race is refused at the fence 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-import inspect
+from dataclasses import dataclass, field
 import math
 import time
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 from ..contract.messages import Crossing, Detection, TrackSnapshot
 from ..errors import EngineError
 from ..video.sources import Frame
-from .boxes import to_supervision
+from .boxes import corners
 from .zones import SourceZones
 
 SNAPSHOT_MIN_GAIN = 0.02
@@ -160,7 +161,8 @@ class SourceTracker:
         self.zones = zones
         self._frame_rate = frame_rate
         self._epoch: int | None = None
-        self._tracker: Any = None
+        self._tracker: Any = None  # bytetrack.ByteTracker, made on first use
+        self._lost_budget = 0.0  # seconds the tracker keeps a lost track
         self._geometry: _Geometry | None = None
         self._best: dict[int, _Best] = {}  # by tracker id, while the tracker keeps the track
         self._steps = 0  # tracker updates since the tracker was made
@@ -204,23 +206,17 @@ class SourceTracker:
                 self._last_captured = captured
             return TrackedFrame(self._last_output)
         self._last_input = found
-        sv_all = to_supervision(sv, found)
-        tracked = None
-        tracker_ids: list[int | None] = [None] * len(found)
-        if self.options.enabled:
-            tracked = self._step(sv_all, captured)
-            for index, tid in zip(tracked.data.get("index", ()), tracked.tracker_id, strict=True):
-                if tid >= 0:  # -1: a track not confirmed yet
-                    tracker_ids[int(index)] = int(tid) + 1  # from 1, as supervision's were
-        zones_of = self._membership(geometry, sv_all, found)
+        xyxy, scores = corners(found)
+        ids = self._step(xyxy, scores, captured) if self.options.enabled else None
+        zones_of = self._membership(geometry, xyxy, found)
         out = tuple(
-            replace(det, tracker_id=tid, zones=zones)
-            for det, tid, zones in zip(found, tracker_ids, zones_of, strict=True)
+            _with(det, None if ids is None or ids[i] < 0 else int(ids[i]), zones_of[i])
+            for i, det in enumerate(found)
         )
         self._last_output = out
-        if tracked is not None:
-            self._forget_lost(out, timed=self._timed and captured is not None)
-        crossings = self._crossings(geometry, tracked, out)
+        if ids is not None:
+            self._forget_lost(out)
+        crossings = self._crossings(sv, geometry, xyxy, ids, out)
         snapshots = self._snapshots(geometry, image, out)
         return TrackedFrame(out, crossings, snapshots)
 
@@ -236,16 +232,24 @@ class SourceTracker:
             and all(a is b for a, b in zip(last, found, strict=True))
         )
 
-    def _step(self, sv_all: Any, captured: float | None) -> Any:
-        """One tracker update; returns the boxes it matched, with `tracker_id` set."""
+    def _step(self, xyxy: Any, scores: Any, captured: float | None) -> Any:
+        """One tracker update; returns each box's track id (-1: not confirmed yet)."""
         if self._tracker is None:
-            self._tracker = _new_bytetrack(self.options)
+            from .bytetrack import REFERENCE_RATE, ByteTracker  # noqa: PLC0415 - numpy, scipy
+
+            self._lost_budget = self.options.lost_track_buffer / REFERENCE_RATE
+            self._tracker = ByteTracker(
+                lost_track_buffer=self.options.lost_track_buffer,
+                # In the meaning supervision's ByteTrack gave them: detections scoring above
+                # `activation_threshold` are matched first, tracks start from those 0.1 above
+                # it, and `matching_threshold` is the largest 1 - IoU of a match.
+                activation_threshold=min(1.0, self.options.activation_threshold + 0.1),
+                high_confidence=self.options.activation_threshold,
+                min_iou=1.0 - self.options.matching_threshold,
+            )
             self._last_time = -math.inf
             self._held_for = 0.0
             self._steps = 0
-            # trackers 2.4 (what inference 1.8.3 asks for in the full profile) takes no capture
-            # times: there a lost track ages by updates, as supervision's did.
-            self._timed = "timestamp" in inspect.signature(self._tracker.update).parameters
         if captured is None:
             now = max(0.0, self._last_time) + 1.0 / self._frame_rate
         else:
@@ -256,32 +260,22 @@ class SourceTracker:
         now = max(now, self._last_time + 1e-6)
         self._last_time = now
         self._steps += 1
-        if not self._timed:
-            return self._tracker.update(sv_all)
-        return self._tracker.update(sv_all, timestamp=now)
+        return self._tracker.update(xyxy, scores, now)
 
-    def _forget_lost(self, out: Sequence[Detection], *, timed: bool) -> None:
+    def _forget_lost(self, out: Sequence[Detection]) -> None:
         """Drop the best frames of tracks the tracker has let go; note the others as seen.
 
         Without this the table kept every id ever seen until the next resume: a busy street
         all night. A track the tracker no longer matches is kept by it for its lost-track
-        buffer (frames at 30 fps: by its clock with capture times, else by updates), after
-        which its id never comes back; its entry goes then too.
+        buffer (frames at 30 fps, by its clock), after which its id never comes back; its
+        entry goes then too.
         """
         for det in out:
             best = self._best.get(det.tracker_id) if det.tracker_id is not None else None
             if best is not None:
                 best.seen_step, best.seen_at = self._steps, self._last_time
-        buffer = self.options.lost_track_buffer
-        for tid in [
-            tid
-            for tid, best in self._best.items()
-            if (
-                self._last_time - best.seen_at > buffer / 30.0
-                if timed
-                else self._steps - best.seen_step >= buffer  # as `trackers` counts them
-            )
-        ]:
+        budget = self._lost_budget
+        for tid in [t for t, best in self._best.items() if self._last_time - best.seen_at > budget]:
             del self._best[tid]
 
     def _geometry_for(self, sv: Any, size: tuple[int, int]) -> _Geometry:
@@ -313,17 +307,14 @@ class SourceTracker:
 
     @staticmethod
     def _membership(
-        geometry: _Geometry, sv_all: Any, found: Sequence[Detection]
+        geometry: _Geometry, xyxy: Any, found: Sequence[Detection]
     ) -> list[tuple[str, ...]]:
         """Each object's zones: its box's bottom centre, looked up in each zone's mask."""
-        if not found:
-            return []
-        if not geometry.zones:
+        if not geometry.zones or not found:
             return [()] * len(found)
         import numpy as np  # noqa: PLC0415
 
         width, height = geometry.size
-        xyxy = sv_all.xyxy
         xs = np.rint((xyxy[:, 0] + xyxy[:, 2]) / 2).astype(int)
         ys = np.rint(xyxy[:, 3]).astype(int)
         inside_frame = (xs >= 0) & (ys >= 0) & (xs < width) & (ys < height)
@@ -337,18 +328,20 @@ class SourceTracker:
 
     @staticmethod
     def _crossings(
-        geometry: _Geometry, tracked: Any, out: Sequence[Detection]
+        sv: Any, geometry: _Geometry, xyxy: Any, ids: Any, out: Sequence[Detection]
     ) -> tuple[Crossing, ...]:
-        """Line crossings of tracked objects (the tracker's own boxes: no second conversion)."""
-        if not geometry.lines or tracked is None:
+        """Line crossings of tracked objects (supervision's `LineZone`, confirmed tracks only)."""
+        if not geometry.lines or ids is None:
             return ()
+        confirmed = [i for i, det in enumerate(out) if det.tracker_id is not None]
+        boxes = sv.Detections(xyxy=xyxy[confirmed], tracker_id=ids[confirmed])
         crossings = []
-        indices = tracked.data.get("index", ())
         for name, classes, line_zone in geometry.lines:
-            crossed_in, crossed_out = line_zone.trigger(tracked)  # ignores unconfirmed (-1)
-            for index, came_in, went_out in zip(indices, crossed_in, crossed_out, strict=True):
-                det = out[int(index)]
-                if det.tracker_id is None or (classes and det.class_name not in classes):
+            crossed_in, crossed_out = line_zone.trigger(boxes)
+            for index, came_in, went_out in zip(confirmed, crossed_in, crossed_out, strict=True):
+                det = out[index]
+                assert det.tracker_id is not None
+                if classes and det.class_name not in classes:
                     continue
                 if came_in:
                     crossings.append(Crossing(name, det.tracker_id, det.class_name, "in"))
@@ -383,21 +376,18 @@ class SourceTracker:
         return tuple(out)
 
 
-def _new_bytetrack(options: TrackingOptions) -> Any:
-    """Roboflow's ByteTrack with our settings, in the meaning supervision's ByteTrack gave them.
-
-    supervision matched detections scoring above `activation_threshold` first, started tracks
-    from those 0.1 above it, took `matching_threshold` as the largest 1 - IoU of a match, and
-    confirmed a track on its second frame; `lost_track_buffer` counts frames at 30 fps in both
-    (with capture times, `trackers` keeps a lost track for that many thirtieths of a second).
-    """
-    from trackers import ByteTrackTracker  # noqa: PLC0415 - imports supervision and scipy
-
-    return ByteTrackTracker(
-        lost_track_buffer=options.lost_track_buffer,
-        frame_rate=30.0,
-        track_activation_threshold=min(1.0, options.activation_threshold + 0.1),
-        high_conf_det_threshold=options.activation_threshold,
-        minimum_iou_threshold=1.0 - options.matching_threshold,
-        minimum_consecutive_frames=1,
+def _with(det: Detection, tracker_id: int | None, zones: tuple[str, ...]) -> Detection:
+    """`det` with its id and zones (built directly: `dataclasses.replace` costs 5x as much)."""
+    if tracker_id is None and not zones:
+        return det
+    return Detection(
+        det.class_name,
+        det.class_id,
+        det.confidence,
+        det.x,
+        det.y,
+        det.width,
+        det.height,
+        tracker_id,
+        zones,
     )

@@ -1,0 +1,115 @@
+"""Our array ByteTrack (objects/bytetrack.py) against Roboflow's `trackers`, which it follows.
+
+`trackers` stays installed in the test venvs as the reference: the same boxes at the same
+capture times must get the same ids, frame by frame, through gaps, misses and weak detections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+import warnings
+
+import numpy as np
+import pytest
+
+from custom_components.nvr_inference.engine.objects.bytetrack import ByteTracker, iou_matrix
+
+pytestmark = [pytest.mark.pipeline]  # scipy and the reference tracker: not on 3.14
+
+SETTINGS = {"lost_track_buffer": 30, "activation_threshold": 0.35, "high_confidence": 0.25}
+
+
+def _ours() -> ByteTracker:
+    return ByteTracker(**SETTINGS, min_iou=0.2)
+
+
+def _reference() -> Any:
+    from trackers import ByteTrackTracker  # noqa: PLC0415
+
+    return ByteTrackTracker(
+        lost_track_buffer=30,
+        frame_rate=30.0,
+        track_activation_threshold=0.35,
+        high_conf_det_threshold=0.25,
+        minimum_iou_threshold=0.2,
+        minimum_consecutive_frames=1,
+    )
+
+
+def _reference_ids(tracker: Any, xyxy: Any, scores: Any, when: float) -> Any:
+    import supervision as sv  # noqa: PLC0415
+
+    boxes = sv.Detections(xyxy=xyxy, confidence=scores, data={"index": np.arange(len(xyxy))})
+    result = tracker.update(boxes, timestamp=when)
+    ids = np.full(len(xyxy), -1)
+    for index, tid in zip(result.data["index"], result.tracker_id, strict=True):
+        ids[int(index)] = tid + 1 if tid >= 0 else -1  # ours count from 1
+    return ids
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_same_ids_as_roboflow_trackers(seed: int) -> None:
+    """Eight moving objects, each missed 15 % of frames, scores 0.1-0.95, uneven frame gaps."""
+    rng = np.random.default_rng(seed)
+    ours, theirs = _ours(), _reference()
+    n = 8
+    pos = rng.uniform(0, 500, (n, 2))
+    vel = rng.uniform(-5, 5, (n, 2))
+    size = rng.uniform(20, 80, (n, 2))
+    when = 100.0
+    compared = confirmed = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # trackers warns about nothing we do; keep the log clean
+        for _ in range(400):
+            when += float(rng.choice([1 / 30, 1 / 30, 1 / 15, 0.2, 1 / 30 + 0.001]))
+            pos += vel + rng.normal(0, 1, (n, 2))
+            seen = np.flatnonzero(rng.random(n) > 0.15)
+            xyxy = np.concatenate([pos[seen], pos[seen] + size[seen]], axis=1)
+            scores = rng.uniform(0.1, 0.95, n)[seen]
+            expected = _reference_ids(theirs, xyxy, scores, when)
+            got = ours.update(xyxy, scores, when)
+            assert got.tolist() == expected.tolist()
+            compared += len(seen)
+            confirmed += int((got > 0).sum())
+    assert compared > 2000 and confirmed > compared // 2  # a real comparison, mostly tracked
+
+
+def test_an_id_on_the_second_sighting_and_kept_while_it_moves() -> None:
+    tracker = _ours()
+    box = np.array([[10.0, 10.0, 50.0, 90.0]])
+    assert tracker.update(box, np.array([0.9]), 1.0).tolist() == [-1]  # not confirmed yet
+    for step in range(1, 30):
+        assert tracker.update(box + 3 * step, np.array([0.9]), 1.0 + step / 30).tolist() == [1]
+
+
+def test_a_time_before_the_last_changes_nothing() -> None:
+    tracker = _ours()
+    box = np.array([[10.0, 10.0, 50.0, 90.0]])
+    tracker.update(box, np.array([0.9]), 5.0)
+    tracker.update(box, np.array([0.9]), 5.1)
+    assert tracker.update(box + 200, np.array([0.9]), 4.0).tolist() == [-1]
+    assert len(tracker) == 1  # no track started from the refused frame
+    assert tracker.update(box, np.array([0.9]), 5.2).tolist() == [1]
+
+
+def test_a_track_lost_past_the_buffer_is_let_go_and_a_return_gets_a_new_id() -> None:
+    tracker = _ours()
+    box = np.array([[10.0, 10.0, 50.0, 90.0]])
+    none = np.empty((0, 4))
+    tracker.update(box, np.array([0.9]), 0.0)
+    assert tracker.update(box, np.array([0.9]), 1 / 30).tolist() == [1]
+    tracker.update(none, np.empty(0), 0.5)  # lost, within the buffer (1 s)
+    assert tracker.confirmed_ids() == {1}
+    tracker.update(none, np.empty(0), 1.2)  # lost for 1.17 s: let go
+    assert len(tracker) == 0
+    tracker.update(box, np.array([0.9]), 1.3)
+    assert tracker.update(box, np.array([0.9]), 1.3 + 1 / 30).tolist() == [2]
+
+
+def test_iou_of_corner_boxes() -> None:
+    a = np.array([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 0.0, 0.0]])
+    b = np.array([[5.0, 5.0, 15.0, 15.0], [0.0, 0.0, 10.0, 10.0]])
+    got = iou_matrix(a, b)
+    assert got[0].tolist() == pytest.approx([25 / 175, 1.0])
+    assert got[1].tolist() == [0.0, 0.0]  # an empty box overlaps nothing (no division by 0)
+    assert iou_matrix(a, np.empty((0, 4))).shape == (2, 0)
