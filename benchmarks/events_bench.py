@@ -91,7 +91,6 @@ def _libraries() -> dict[str, tuple[Any, Any]]:
     import warnings  # noqa: PLC0415
 
     import supervision as sv  # noqa: PLC0415
-
     from trackers import ByteTrackTracker  # noqa: PLC0415 - the reference, not a dependency
 
     from custom_components.nvr_inference.engine.objects.bytetrack import (  # noqa: PLC0415

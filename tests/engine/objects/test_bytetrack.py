@@ -24,7 +24,7 @@ def _ours() -> ByteTracker:
 
 
 def _reference() -> Any:
-    from trackers import ByteTrackTracker  # noqa: PLC0415
+    from trackers import ByteTrackTracker
 
     return ByteTrackTracker(
         lost_track_buffer=30,
@@ -37,7 +37,7 @@ def _reference() -> Any:
 
 
 def _reference_ids(tracker: Any, xyxy: Any, scores: Any, when: float) -> Any:
-    import supervision as sv  # noqa: PLC0415
+    import supervision as sv
 
     boxes = sv.Detections(xyxy=xyxy, confidence=scores, data={"index": np.arange(len(xyxy))})
     result = tracker.update(boxes, timestamp=when)

@@ -171,7 +171,6 @@ class SourceTracker:
         self._last_time = -math.inf  # the tracker's clock (capture time less held time)
         self._last_captured: float | None = None
         self._held_for = 0.0  # seconds of held frames, which the tracker's clock skips
-        self._timed = True
 
     def process(
         self,
@@ -185,8 +184,6 @@ class SourceTracker:
         `captured` is the frame's capture time in seconds (any clock, increasing); without it,
         updates are taken to be `frame_rate` apart.
         """
-        import supervision as sv  # noqa: PLC0415 - heavy, and only on pipeline threads
-
         if epoch != self._epoch:
             self._epoch = epoch
             self._tracker = None
@@ -195,7 +192,7 @@ class SourceTracker:
             self._last_input = None
         found = tuple(detections)
         height, width = int(image.shape[0]), int(image.shape[1])
-        geometry = self._geometry_for(sv, (width, height))
+        geometry = self._geometry_for((width, height))
         if self._is_held(found):
             # The motion gate's answer for an unchanged picture: the very same detections. The
             # objects have not moved, so neither have their ids, zones or scores; no step. They
@@ -216,7 +213,7 @@ class SourceTracker:
         self._last_output = out
         if ids is not None:
             self._forget_lost(out)
-        crossings = self._crossings(sv, geometry, xyxy, ids, out)
+        crossings = self._crossings(geometry, xyxy, ids, out)
         snapshots = self._snapshots(geometry, image, out)
         return TrackedFrame(out, crossings, snapshots)
 
@@ -278,15 +275,16 @@ class SourceTracker:
         for tid in [t for t, best in self._best.items() if self._last_time - best.seen_at > budget]:
             del self._best[tid]
 
-    def _geometry_for(self, sv: Any, size: tuple[int, int]) -> _Geometry:
+    def _geometry_for(self, size: tuple[int, int]) -> _Geometry:
         if self._geometry is not None and self._geometry.size == size:
             return self._geometry
         import cv2  # noqa: PLC0415
         import numpy as np  # noqa: PLC0415
 
+        from .line_crossing import LineCounter  # noqa: PLC0415 - numpy
+
         width, height = size
         geometry = _Geometry(size)
-        bottom = (sv.Position.BOTTOM_CENTER,)
         for zone in self.zones.zones:
             polygon = np.array(
                 [[round(x * (width - 1)), round(y * (height - 1))] for x, y in zone.points],
@@ -297,11 +295,9 @@ class SourceTracker:
             geometry.zones.append((zone.name, zone.classes, mask.astype(bool)))
             geometry.polygons.append(polygon)
         for line in self.zones.lines:
-            start = sv.Point(line.start[0] * (width - 1), line.start[1] * (height - 1))
-            end = sv.Point(line.end[0] * (width - 1), line.end[1] * (height - 1))
-            geometry.lines.append(
-                (line.name, line.classes, sv.LineZone(start, end, triggering_anchors=bottom))
-            )
+            start = (line.start[0] * (width - 1), line.start[1] * (height - 1))
+            end = (line.end[0] * (width - 1), line.end[1] * (height - 1))
+            geometry.lines.append((line.name, line.classes, LineCounter(start, end)))
         self._geometry = geometry
         return geometry
 
@@ -328,25 +324,24 @@ class SourceTracker:
 
     @staticmethod
     def _crossings(
-        sv: Any, geometry: _Geometry, xyxy: Any, ids: Any, out: Sequence[Detection]
+        geometry: _Geometry, xyxy: Any, ids: Any, out: Sequence[Detection]
     ) -> tuple[Crossing, ...]:
-        """Line crossings of tracked objects (supervision's `LineZone`, confirmed tracks only)."""
+        """Line crossings of tracked objects, by the bottom centre of their boxes."""
         if not geometry.lines or ids is None:
             return ()
-        confirmed = [i for i, det in enumerate(out) if det.tracker_id is not None]
-        boxes = sv.Detections(xyxy=xyxy[confirmed], tracker_id=ids[confirmed])
+        import numpy as np  # noqa: PLC0415
+
+        anchors = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]], axis=1)
         crossings = []
-        for name, classes, line_zone in geometry.lines:
-            crossed_in, crossed_out = line_zone.trigger(boxes)
-            for index, came_in, went_out in zip(confirmed, crossed_in, crossed_out, strict=True):
+        for name, classes, counter in geometry.lines:
+            crossed_in, crossed_out = counter.trigger(anchors, ids)
+            for index in np.flatnonzero(crossed_in | crossed_out):
                 det = out[index]
-                assert det.tracker_id is not None
+                assert det.tracker_id is not None  # unconfirmed tracks never cross
                 if classes and det.class_name not in classes:
                     continue
-                if came_in:
-                    crossings.append(Crossing(name, det.tracker_id, det.class_name, "in"))
-                if went_out:
-                    crossings.append(Crossing(name, det.tracker_id, det.class_name, "out"))
+                direction = "in" if crossed_in[index] else "out"
+                crossings.append(Crossing(name, det.tracker_id, det.class_name, direction))
         return tuple(crossings)
 
     def _snapshots(
