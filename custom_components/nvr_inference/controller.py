@@ -47,7 +47,8 @@ from .const import (
     LOGGER,
 )
 from .engine.config.camera import CameraSettings
-from .engine.contract.control import STATUS_INTERVAL, ControlPlane
+from .engine.contract.control import ControlPlane
+from .engine.contract.host import STATUS_INTERVAL
 from .engine.contract.status import overall_state, source_state_word
 from .engine.contract.topics import availability_topic, control_topic
 from .engine.detect.spec import DetectorSpec, parse_detector
