@@ -23,6 +23,11 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from custom_components.nvr_inference.engine.contract.host import (
+    HostInfo,
+    availability_payload,
+)
+
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nobody listens on right now."""
@@ -198,6 +203,76 @@ class Subscriber:
 
     def close(self) -> None:
         """Disconnect and stop the network thread."""
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class FakeHost:
+    """Another host on a base topic as the broker shows it: a retained status and `online`.
+
+    `refresh`: republish the status every `refresh` seconds (what a live host does every
+    `STATUS_INTERVAL`); `answer`: republish it when asked (`{"command": "status"}`), counting
+    the requests in `requests`. With neither, the `online` is one left behind: nothing follows
+    it. `close` leaves both retained (no `offline`, no last will): a host that died.
+    """
+
+    def __init__(
+        self,
+        broker: Broker,
+        host: HostInfo,
+        base: str = "nvr",
+        *,
+        refresh: float | None = None,
+        answer: bool = False,
+    ) -> None:
+        self.host, self.base = host, base
+        self.requests = 0
+        self._stop = threading.Event()
+        self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"fake-{host.id}")
+        subscribed = threading.Event()
+        if answer:
+            self.client.message_callback_add(f"{base}/control/commands", self._on_command)
+            self.client.on_connect = lambda c, *_: c.subscribe(f"{base}/control/commands", 1)
+            self.client.on_subscribe = lambda *_: subscribed.set()
+        else:
+            subscribed.set()
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        if not subscribed.wait(10):
+            raise RuntimeError("the fake host did not subscribe")
+        self.publish_status()
+        info = self.client.publish(
+            f"{base}/availability", availability_payload(host, online=True), qos=1, retain=True
+        )
+        info.wait_for_publish(10)
+        self._refresher: threading.Thread | None = None
+        if refresh is not None:
+            self._refresher = threading.Thread(target=self._refresh, args=(refresh,))
+            self._refresher.start()
+
+    def publish_status(self, *, confirm: bool = True) -> None:
+        """Publish the retained status naming the host (QoS 1; `confirm`: wait for the broker)."""
+        status = {"paused": False, "state": "running", "sources": {}, "host": self.host.as_dict()}
+        info = self.client.publish(
+            f"{self.base}/control/status", json.dumps(status), qos=1, retain=True
+        )
+        if confirm:
+            info.wait_for_publish(10)
+
+    def _refresh(self, interval: float) -> None:
+        while not self._stop.wait(interval):  # a timer, like the host's own refresher
+            self.publish_status()
+
+    def _on_command(self, _client: Any, _userdata: Any, msg: paho.MQTTMessage) -> None:
+        if json.loads(msg.payload).get("command") == "status":
+            self.requests += 1
+            self.publish_status(confirm=False)  # paho's own thread: it cannot wait for itself
+
+    def close(self) -> None:
+        """Stop refreshing and disconnect; what it retained stays (no `offline`)."""
+        self._stop.set()
+        if self._refresher is not None:
+            self._refresher.join()
         self.client.disconnect()
         self.client.loop_stop()
 

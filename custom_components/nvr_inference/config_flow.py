@@ -196,7 +196,8 @@ class NvrInferenceConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 await self.async_set_unique_id(base_topic)
                 self._abort_if_unique_id_configured()
-                foreign = await async_check_base_topic(self.hass, base_topic, NEW_ENTRY_HOST)
+                check = await async_check_base_topic(self.hass, base_topic, NEW_ENTRY_HOST)
+                foreign = None if check is None else check.verdict(NEW_ENTRY_HOST)
                 if foreign is not None:
                     errors[CONF_BASE_TOPIC] = "base_topic_in_use"
                     placeholders = {"owner": f"{foreign.name} ({foreign.kind})"}

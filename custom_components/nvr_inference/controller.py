@@ -47,7 +47,8 @@ from .const import (
     LOGGER,
 )
 from .engine.config.camera import CameraSettings
-from .engine.contract.control import STATUS_INTERVAL, ControlPlane
+from .engine.contract.control import ControlPlane
+from .engine.contract.host import STATUS_INTERVAL
 from .engine.contract.status import overall_state, source_state_word
 from .engine.contract.topics import availability_topic, control_topic
 from .engine.detect.spec import DetectorSpec, parse_detector
@@ -209,11 +210,14 @@ class NvrController:
         hass = self.hass
         await self._async_restore()  # the saved pause holds from here, before anything runs
         await hass.async_add_executor_job(inference_pipeline_class)
-        foreign = await async_check_base_topic(hass, self.base_topic, self.plane.host)
+        check = await async_check_base_topic(hass, self.base_topic, self.plane.host)
+        foreign = None if check is None else check.verdict(self.plane.host)
         taken = None if foreign is None else foreign.describe(self.base_topic)
         async_sync_issue(hass, ISSUE_BASE_TOPIC, self.entry_id, self.title, taken)
         if taken is not None:
             raise BaseTopicInUseError(taken)
+        if check is not None and check.stale is not None:  # left behind: ours replaces it
+            self.plane.took_over(check.stale.id)
         self._started = True
         await hass.async_add_executor_job(self.engine.start)
         self._unsubs += [
@@ -399,4 +403,4 @@ class NvrController:
     @callback
     def _async_availability(self, msg: ReceiveMessage) -> None:
         payload = msg.payload if isinstance(msg.payload, bytes | str) else str(msg.payload)
-        self.plane.observe_availability(payload)
+        self.plane.observe_availability(payload, retained=msg.retain)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 
 from homeassistant.components import mqtt
 from homeassistant.components.mqtt.models import ReceiveMessage
@@ -31,7 +32,8 @@ from homeassistant.exceptions import HomeAssistantError
 
 from .const import LOGGER
 from .engine.contract.host import (
-    ForeignHost,
+    STALE_AFTER,
+    STATUS_REQUEST,
     HostInfo,
     HostKind,
     StartCheck,
@@ -228,15 +230,15 @@ class HassTransport:
 
 async def async_check_base_topic(
     hass: HomeAssistant, base_topic: str, me: HostInfo
-) -> ForeignHost | None:
-    """Return another live host publishing under `base_topic`, or None.
+) -> StartCheck | None:
+    """Read `base_topic`, and whether another host's `online` there is live; None: unknown.
 
-    Without a broker connection, or when the probe does not come back in time, there is
-    nothing to go on: None (the running host's availability watch still reports a second
-    host later).
+    The check's `verdict(me)` is the other live host, if any; its `stale` the host whose
+    `online` was left behind and is taken over (the check logged it). Without a broker
+    connection, or when the probe does not come back in time, there is nothing to go on: None
+    (the running host's availability watch still reports a second host later).
     """
-    check = await _async_read_base_topic(hass, base_topic)
-    return None if check is None else check.verdict(me)
+    return await _async_read_base_topic(hass, base_topic, me)
 
 
 async def async_release_base_topic(hass: HomeAssistant, base_topic: str, me: HostInfo) -> None:
@@ -269,22 +271,25 @@ async def async_release_base_topic(hass: HomeAssistant, base_topic: str, me: Hos
         LOGGER.warning("Cannot publish to %s: %s", check.availability_topic, err)
 
 
-async def _async_read_base_topic(hass: HomeAssistant, base_topic: str) -> StartCheck | None:
+async def _async_read_base_topic(
+    hass: HomeAssistant, base_topic: str, me: HostInfo | None = None
+) -> StartCheck | None:
     """Read what the broker retains under `base_topic`; None when it cannot be read now.
 
     Subscribes to what `StartCheck` needs, publishes its probe once the broker granted the
-    subscription, and waits for the probe to come back.
+    subscription, and waits for the probe to come back. With `me`, when another host's
+    `online` is there, asks that host for its status and listens up to `STALE_AFTER` for it.
     """
     if not await mqtt.async_wait_for_mqtt_client(hass) or not mqtt.is_connected(hass):
         LOGGER.debug("MQTT is not connected: the base topic %s is not checked", base_topic)
         return None
-    complete = asyncio.Event()
-    check = StartCheck(base_topic, complete.set)
+    complete, heard = asyncio.Event(), asyncio.Event()
+    check = StartCheck(base_topic, complete.set, stale_after=STALE_AFTER)  # read now: patchable
 
     @callback
     def _received(msg: ReceiveMessage) -> None:
         payload = msg.payload if isinstance(msg.payload, bytes | str) else str(msg.payload)
-        check.offer(msg.topic, payload)
+        check.offer(msg.topic, payload, retained=msg.retain)
 
     unsubs: list[Callable[[], None]] = []
     subscribed = asyncio.Event()
@@ -300,6 +305,16 @@ async def _async_read_base_topic(hass: HomeAssistant, base_topic: str) -> StartC
             await subscribed.wait()
             await mqtt.async_publish(hass, check.probe_topic, check.probe_payload, qos=1)
             await complete.wait()
+        if me is not None and (other := check.watch(me, heard.set)) is not None:
+            LOGGER.debug(
+                "The base topic %s says another host (%s) is online; asking it for its status",
+                base_topic,
+                other.id,
+            )
+            await mqtt.async_publish(hass, check.request_topic, STATUS_REQUEST, qos=1)
+            with suppress(TimeoutError):
+                async with asyncio.timeout(check.stale_after):
+                    await heard.wait()
     except (TimeoutError, HomeAssistantError) as err:
         LOGGER.warning(
             "Could not check who else publishes under %s: %s", base_topic, err or "timeout"

@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.nvr_inference.const import DOMAIN
-from custom_components.nvr_inference.engine.contract.control import STATUS_INTERVAL
+from custom_components.nvr_inference.engine.contract.host import STATUS_INTERVAL
 from custom_components.nvr_inference.engine.contract.messages import DetectionMessage
 
 from .conftest import make_nvr_entry, wait_until

@@ -9,6 +9,9 @@ instead of silently weakening the fence.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
 import json
 from pathlib import Path
 from typing import Any
@@ -36,7 +39,7 @@ from custom_components.nvr_inference.engine.contract.host import (
 )
 from custom_components.nvr_inference.hass_mqtt import HassTransport
 
-from ..mqtt_helpers import Broker, Subscriber
+from ..mqtt_helpers import Broker, FakeHost, Subscriber
 from .conftest import make_nvr_entry, wait_subscriptions, wait_until
 
 pytestmark = [
@@ -89,20 +92,33 @@ async def _retain_other_host(hass: HomeAssistant, sub: Subscriber, *, online: bo
     )
 
 
+@asynccontextmanager
+async def _live_other_host(hass: HomeAssistant, broker: Broker) -> AsyncIterator[FakeHost]:
+    """OTHER, live: it answers the check's status request (its 10 s refresh is too far)."""
+    other = await hass.async_add_executor_job(partial(FakeHost, broker, OTHER, answer=True))
+    try:
+        yield other
+    finally:
+        await hass.async_add_executor_job(other.close)
+
+
+USER_INPUT = {
+    CONF_NAME: "Yard",
+    CONF_LOOP: True,
+    CONF_DETECTOR: "motion",
+    CONF_BASE_TOPIC: "nvr",
+}
+
+
 async def test_the_config_flow_checks_the_broker_for_another_host(
-    hass: HomeAssistant, subscriber: Subscriber, sample_video: Path
+    hass: HomeAssistant, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
-    await _retain_other_host(hass, subscriber, online=True)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    user_input = {
-        CONF_NAME: "Yard",
-        CONF_SOURCES: str(sample_video),
-        CONF_LOOP: True,
-        CONF_DETECTOR: "motion",
-        CONF_BASE_TOPIC: "nvr",
-    }
+    user_input = USER_INPUT | {CONF_SOURCES: str(sample_video)}
     with patch("custom_components.nvr_inference.config_flow.check_setup", autospec=True):
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        async with _live_other_host(hass, broker) as other:
+            result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert other.requests == 1
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == {CONF_BASE_TOPIC: "base_topic_in_use"}
         assert result["description_placeholders"] == {"owner": "garage (worker)"}
@@ -114,6 +130,26 @@ async def test_the_config_flow_checks_the_broker_for_another_host(
         assert result["data"][CONF_BASE_TOPIC] == "nvr"
 
 
+async def test_the_config_flow_takes_a_silent_online_over(
+    hass: HomeAssistant,
+    subscriber: Subscriber,
+    sample_video: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The same rule as a start: an `online` nothing refreshes is not a reason to refuse."""
+    await _retain_other_host(hass, subscriber, online=True)  # and nothing more from it
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    with (
+        patch("custom_components.nvr_inference.config_flow.check_setup", autospec=True),
+        patch("custom_components.nvr_inference.hass_mqtt.STALE_AFTER", 0.5),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], USER_INPUT | {CONF_SOURCES: str(sample_video)}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert f"another worker ('garage', id {OTHER.id}) that said nothing for 0.5 s" in caplog.text
+
+
 async def test_setup_refuses_a_base_topic_another_live_host_owns(
     hass: HomeAssistant,
     broker: Broker,
@@ -121,10 +157,10 @@ async def test_setup_refuses_a_base_topic_another_live_host_owns(
     sample_video: Path,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    await _retain_other_host(hass, subscriber, online=True)
     entry = make_nvr_entry(hass, sample_video)
-    assert not await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    async with _live_other_host(hass, broker):
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "garage" in (entry.reason or "")
     issue = issue_registry.async_get_issue(DOMAIN, f"base_topic_in_use_{entry.entry_id}")
@@ -144,6 +180,43 @@ async def test_setup_refuses_a_base_topic_another_live_host_owns(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert issue_registry.async_get_issue(DOMAIN, f"base_topic_in_use_{entry.entry_id}") is None
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_setup_takes_a_silent_online_over(
+    hass: HomeAssistant,
+    broker: Broker,
+    subscriber: Subscriber,
+    sample_video: Path,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """OTHER crashed without a last will: after the bound the entry starts, and says why."""
+    await _retain_other_host(hass, subscriber, online=True)
+    entry = make_nvr_entry(hass, sample_video)
+    with patch("custom_components.nvr_inference.hass_mqtt.STALE_AFTER", 0.5):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, f"base_topic_in_use_{entry.entry_id}") is None
+    assert "stopped without its last will" in caplog.text
+    ours = entry.runtime_data.controller.plane.host
+    await hass.async_add_executor_job(
+        subscriber.wait_for,
+        lambda m: m.topic == "nvr/availability" and json.loads(m.payload)["host"] == ours.id,
+    )
+    # A copy of the left-behind `online` its subscription may get is not "another host" (here
+    # Home Assistant's batched SUBSCRIBE usually goes after our own `online`; the worker's
+    # cannot: test_worker_stale_host.py).
+    await wait_subscriptions(hass)
+    after = subscriber.messages[-1].seq
+    await hass.async_add_executor_job(
+        subscriber.publish, "nvr/control/commands", '{"command": "status"}'
+    )
+    await hass.async_add_executor_job(
+        subscriber.wait_for, lambda m: m.topic == "nvr/control/status", 30, after
+    )
+    assert entry.runtime_data.controller.plane.foreign is None
     assert await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -16,10 +16,9 @@ import pytest
 from custom_components.nvr_inference.engine.contract.host import (
     HostInfo,
     HostKind,
-    availability_payload,
 )
 
-from ..mqtt_helpers import Broker, Subscriber, resume_cycles
+from ..mqtt_helpers import Broker, FakeHost, Subscriber, resume_cycles
 from .conftest import (
     WorkerProcess,
     barrier,
@@ -148,14 +147,17 @@ def test_a_second_host_on_the_same_base_topic_is_refused(
 def test_an_integration_on_the_same_base_topic_is_seen_too(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
-    """The rule is the host's, not the program's: a live integration entry blocks a worker."""
-    ha = HostInfo("ha:01JENTRY", HostKind.INTEGRATION, "Home NVR")
-    subscriber.publish(
-        "nvr/control/status", json.dumps({"paused": False, "host": ha.as_dict()}), retain=True
-    )
-    subscriber.publish("nvr/availability", availability_payload(ha, online=True), retain=True)
-    worker = spawn_worker(*worker_args(broker, sample_video))
-    assert worker.process.wait(60) == 2
+    """The rule is the host's, not the program's: a live integration entry blocks a worker.
+
+    Live: it refreshes its status (every second here, every `STATUS_INTERVAL` for real), well
+    within the 25 s the worker listens for it (test_worker_stale_host.py: one that is silent).
+    """
+    ha = FakeHost(broker, HostInfo("ha:01JENTRY", HostKind.INTEGRATION, "Home NVR"), refresh=1.0)
+    try:
+        worker = spawn_worker(*worker_args(broker, sample_video))
+        assert worker.process.wait(60) == 2
+    finally:
+        ha.close()
     assert "in use by another integration ('Home NVR'" in worker.stderr.read_text()
 
 

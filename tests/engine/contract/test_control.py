@@ -271,6 +271,18 @@ def test_another_host_on_the_availability_topic_is_noticed() -> None:
     assert plane.foreign.host == "ha:entry"
 
 
+def test_the_left_behind_online_taken_over_at_start_is_not_another_host() -> None:
+    """Its retained copy can reach our subscription before our own `online` replaces it."""
+    plane, _gate, _wire, _store = _plane()
+    left = HostInfo("ha:crashed", HostKind.INTEGRATION, "Home")
+    plane.took_over(left.id)
+    plane.observe_availability(availability_payload(left, online=True), retained=True)
+    assert plane.foreign is None
+    plane.observe_availability(availability_payload(left, online=True))  # it came back, live
+    assert plane.foreign is not None
+    assert plane.foreign.host == left.id
+
+
 def test_the_state_file_round_trip_and_its_failures(tmp_path: Path) -> None:
     store = FilePauseStore(tmp_path / "state" / "nvr.json")
     assert store.load() is None  # never saved

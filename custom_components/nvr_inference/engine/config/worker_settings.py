@@ -14,8 +14,7 @@ import os
 from pathlib import Path
 import socket
 
-from ..contract.control import STATUS_INTERVAL
-from ..contract.host import HostInfo, HostKind
+from ..contract.host import STATUS_INTERVAL, HostInfo, HostKind
 from ..contract.topics import node_id
 from ..detect.spec import DetectorSpec
 from ..objects.tracking import TrackingOptions

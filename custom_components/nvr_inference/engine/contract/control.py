@@ -61,9 +61,6 @@ from .transport import Transport
 
 _LOGGER = logging.getLogger(__name__)
 
-STATUS_INTERVAL = 10.0
-"""Seconds between status refreshes (the fps and latency sensors read them)."""
-
 PauseHook = Callable[[frozenset[int]], None]
 """Called inside the fence with the sources a change has just paused, before the ack."""
 
@@ -118,6 +115,7 @@ class ControlPlane(Announcer):
         self._ever_up: set[int] = set()
         self.last_error: dict[str, Any] | None = None
         self.foreign: Availability | None = None  # another host seen on our base topic
+        self._taken_from: str | None = None  # the silent host the start check took over from
 
     @classmethod
     def for_engine(
@@ -367,10 +365,20 @@ class ControlPlane(Announcer):
 
     # -- other hosts, and the end -----------------------------------------------------------------
 
-    def observe_availability(self, payload: bytes | str) -> None:
+    def took_over(self, stale_host: str) -> None:
+        """Say that the start check took the base topic over from `stale_host` (it was silent).
+
+        Its retained `online` may still reach our subscription before our own replaces it: a
+        copy of what was already judged, not another host (a live message from it still is).
+        """
+        self._taken_from = stale_host
+
+    def observe_availability(self, payload: bytes | str, *, retained: bool = False) -> None:
         """Watch our availability topic: another live host there is logged (and kept)."""
         seen = parse_availability(payload) if payload else None
         if seen is None or seen.host is None or seen.host == self.host.id or not seen.online:
+            return
+        if retained and seen.host == self._taken_from:
             return
         self.foreign = seen
         self._foreign_log.warning(

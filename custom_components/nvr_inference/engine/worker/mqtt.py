@@ -23,7 +23,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config.worker_settings import MqttSettings, WorkerSettings
-from ..contract.host import StartCheck, availability_payload
+from ..contract.host import STALE_INTERVALS, STATUS_REQUEST, StartCheck, availability_payload
 from ..contract.topics import availability_topic
 from ..contract.transport import MAX_BACKLOG
 from .tls import tls_context, tls_hint
@@ -190,10 +190,14 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
     A short-lived side client (it never takes the worker's client id) subscribes to the
     status, availability and probe topics and publishes its probe once subscribed; when the
     probe is back, every retained message there is has arrived (see `StartCheck`). Returns the
-    check, `complete` False when the probe did not come back within `timeout`.
+    check, `complete` False when the probe did not come back within `timeout`. When another
+    host's `online` is there, the client asks that host for its status and listens up to
+    `stale_after` (`STALE_INTERVALS` of our `status_interval`) for it: the verdict then tells
+    a live host from one that left its `online` behind.
     """
-    done = threading.Event()
-    check = StartCheck(settings.base_topic, done.set)
+    done, heard = threading.Event(), threading.Event()
+    stale_after = STALE_INTERVALS * settings.status_interval
+    check = StartCheck(settings.base_topic, done.set, stale_after=stale_after)
     client = make_client(settings, will=False, suffix="_start")
     connack: list[Any] = []
 
@@ -204,13 +208,23 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
     def on_subscribe(c: Any, *_args: Any) -> None:
         c.publish(check.probe_topic, check.probe_payload, qos=1)
 
+    def on_message(_c: Any, _u: Any, msg: Any) -> None:
+        check.offer(msg.topic, bytes(msg.payload), retained=bool(msg.retain))
+
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
-    client.on_message = lambda _c, _u, msg: check.offer(msg.topic, bytes(msg.payload))
+    client.on_message = on_message
     connect_sync(client, settings.mqtt, lambda: connack[0] if connack else None)
     client.loop_start()
     try:
-        done.wait(timeout)
+        if done.wait(timeout) and (other := check.watch(settings.host, heard.set)) is not None:
+            _LOGGER.debug(  # a refusal stays one line
+                "The base topic %s says another host (%s) is online; asking it for its status",
+                settings.base_topic,
+                other.id,
+            )
+            client.publish(check.request_topic, STATUS_REQUEST, qos=1)
+            heard.wait(stale_after)
     finally:
         close(client, threaded=True)
     return check

@@ -166,6 +166,8 @@ class Worker:
         foreign = check.verdict(self.settings.host)
         if foreign is not None:
             raise BaseTopicInUseError(foreign.describe(self.base))
+        if check.stale is not None:  # its `online` was left behind: ours replaces it
+            self.plane.took_over(check.stale.id)
         self.plane.retire_sources(status_sources(check.status))
         if saved is not None or self.plane.store_error is not None:
             return
@@ -247,7 +249,7 @@ class Worker:
             self.plane.publish_discovery()
 
     def _on_availability(self, _client: Any, _userdata: Any, msg: Any) -> None:
-        self.plane.observe_availability(msg.payload)
+        self.plane.observe_availability(msg.payload, retained=bool(msg.retain))
 
     def _on_connect(self, client: Any, _userdata: Any, _flags: Any, reason: Any, _p: Any) -> None:
         self._connack = reason
