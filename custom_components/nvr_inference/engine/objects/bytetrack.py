@@ -66,7 +66,7 @@ def iou_matrix(a: Any, b: Any) -> Any:
     y1 = np.maximum(a[:, None, 1], b[None, :, 1])
     x2 = np.minimum(a[:, None, 2], b[None, :, 2])
     y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    inter = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
     area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
     area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     union = area_a[:, None] + area_b[None, :] - inter
@@ -144,7 +144,9 @@ class ByteTracker:
         low = np.flatnonzero(scores < self._high)
         predicted = self._x[:, :4]
         rows, cols, rest, new = _assign(iou_matrix(predicted, boxes[high]), self._min_iou)
-        rows2, cols2, _, _ = _assign(iou_matrix(predicted[rest], boxes[low]), self._min_iou)
+        rows2 = cols2 = _NONE
+        if len(rest) and len(low):  # the weak detections, for the tracks left (often none)
+            rows2, cols2, _, _ = _assign(iou_matrix(predicted[rest], boxes[low]), self._min_iou)
         tracks = np.concatenate([rows, rest[rows2]])
         found = np.concatenate([high[cols], low[cols2]])
         self._correct(tracks, boxes[found])
