@@ -8,7 +8,8 @@ and size in pixels (Roboflow's convention), plus `tracker_id` when tracking is o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 import json
 from typing import Any
@@ -120,6 +121,23 @@ class DetectionMessage:
     epoch: int = 0
     # The source paused: this empty message clears what its last one said (same frame).
     paused: bool = False
+    # Snapshots decided on but not drawn yet: the publisher draws them (`drawn()`) only for a
+    # frame the gate still admits, so a frame refused at the fence costs no JPEG encode.
+    draw: Callable[[], tuple[bytes | None, tuple[TrackSnapshot, ...]]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def drawn(self) -> DetectionMessage:
+        """Return this message with its pending snapshots drawn (itself when none are)."""
+        if self.draw is None:
+            return self
+        snapshot, tracks = self.draw()
+        return replace(
+            self,
+            snapshot=snapshot if snapshot is not None else self.snapshot,
+            track_snapshots=self.track_snapshots + tracks,
+            draw=None,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Return the contract's dict."""

@@ -103,6 +103,13 @@ class FencedPublisher:
         """Publish `message` (and its events) if, and only if, the gate admits it right now."""
         sid = message.source_id
         topic = detections_topic(self._base_topic, sid)
+        if message.draw is not None:
+            # Drawn (JPEG-encoded) only for a frame the gate still admits, and outside the lock;
+            # the check inside the lock below stays the one that counts.
+            if not self._gate.is_open(sid):
+                self.refused += 1
+                return False
+            message = message.drawn()
         # Built before the lock: inside it stand only the gate check and the hand-off.
         payload = message.to_json() if message.detections else None
         with self._gate.lock:

@@ -14,8 +14,9 @@ step, and each update carries the frame's capture time, so a lost track ages by 
 by how many frames happened to be detected. For each tracked object the frame where it
 scored best so far is rendered once into a JPEG (boxes, labels and zones drawn with
 supervision's annotators) when its score improves, at most once a second per object: the
-event's snapshot, encoded here on the pipeline's thread, never per frame and never on Home
-Assistant's event loop.
+event's snapshot. It is picked here and drawn by the publisher once the gate has admitted the
+frame (`TrackedFrame.draw_snapshots`), still on the pipeline's thread: never per frame, never
+for a frame the fence refuses, and never on Home Assistant's event loop.
 
 Nothing here decides what to publish: that happens inside the fence (events.py). A resume
 starts everything afresh (`epoch`), so no frame captured before a resume feeds a tracker that
@@ -136,7 +137,21 @@ class TrackedFrame:
 
     detections: tuple[Detection, ...]
     crossings: tuple[Crossing, ...] = ()
-    snapshots: tuple[TrackSnapshot, ...] = ()
+    snapshots_due: tuple[Detection, ...] = ()  # tracks whose best frame this is: to draw
+
+    def draw_snapshots(self, image: Frame, polygons: Sequence[Any]) -> tuple[TrackSnapshot, ...]:
+        """Draw and encode the due tracks' best frames (the publisher calls this, gate open)."""
+        if not self.snapshots_due:
+            return ()
+        from .snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+
+        return tuple(
+            TrackSnapshot(
+                det.tracker_id, det.confidence, render_snapshot(image, [det], polygons=polygons)
+            )
+            for det in self.snapshots_due
+            if det.tracker_id is not None
+        )
 
 
 @dataclass(slots=True)
@@ -214,8 +229,7 @@ class SourceTracker:
         if ids is not None:
             self._forget_lost(out)
         crossings = self._crossings(geometry, xyxy, ids, out)
-        snapshots = self._snapshots(geometry, image, out)
-        return TrackedFrame(out, crossings, snapshots)
+        return TrackedFrame(out, crossings, self._snapshots(out))
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -344,9 +358,8 @@ class SourceTracker:
                 crossings.append(Crossing(name, det.tracker_id, det.class_name, direction))
         return tuple(crossings)
 
-    def _snapshots(
-        self, geometry: _Geometry, image: Frame, tracked: Sequence[Detection]
-    ) -> tuple[TrackSnapshot, ...]:
+    def _snapshots(self, tracked: Sequence[Detection]) -> tuple[Detection, ...]:
+        """Return the tracks whose best frame this is (score improved): noted, drawn later."""
         now = time.monotonic()
         due = []
         for det in tracked:
@@ -357,18 +370,16 @@ class SourceTracker:
                 det.confidence >= best.score + SNAPSHOT_MIN_GAIN
                 and now - best.rendered_at >= SNAPSHOT_MIN_INTERVAL
             ):
+                self._best[det.tracker_id] = _Best(
+                    det.confidence, now, self._steps, self._last_time
+                )
                 due.append(det)
-        if not due:
-            return ()
-        from .snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+        return tuple(due)
 
-        out = []
-        for det in due:
-            assert det.tracker_id is not None
-            jpeg = render_snapshot(image, [det], polygons=geometry.polygons)
-            self._best[det.tracker_id] = _Best(det.confidence, now, self._steps, self._last_time)
-            out.append(TrackSnapshot(det.tracker_id, det.confidence, jpeg))
-        return tuple(out)
+    @property
+    def polygons(self) -> list[Any]:
+        """The zones' polygons in pixels, as drawn on snapshots (empty before the first frame)."""
+        return self._geometry.polygons if self._geometry is not None else []
 
 
 def _with(det: Detection, tracker_id: int | None, zones: tuple[str, ...]) -> Detection:

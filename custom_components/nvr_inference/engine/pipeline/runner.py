@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from ..config.camera import CameraSettings
-from ..contract.messages import Detection, DetectionMessage
+from ..contract.messages import Detection, DetectionMessage, TrackSnapshot
 from ..detect.registry import build_builtin
 from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
@@ -296,23 +296,41 @@ class SourceRunner:
                 image_width=int(image.shape[1]),
                 image_height=int(image.shape[0]),
                 detections=detections,
-                snapshot=self._maybe_snapshot(image, detections),
                 crossings=tracked.crossings if tracked else (),
-                track_snapshots=tracked.snapshots if tracked else (),
                 epoch=epoch,
+                draw=self._drawing(image, detections, tracked),
             )
         )
 
-    def _maybe_snapshot(self, image: Any, detections: tuple[Detection, ...]) -> bytes | None:
-        """Render a snapshot when one is due (throttled; frames with detections only)."""
+    def _drawing(
+        self, image: Any, detections: tuple[Detection, ...], tracked: TrackedFrame | None
+    ) -> Callable[[], tuple[bytes | None, tuple[TrackSnapshot, ...]]] | None:
+        """Return what to draw for this frame, if anything: the publisher draws it, gate open.
+
+        The source's snapshot is throttled (frames with detections only); the tracks' best
+        frames were picked by the tracker. Drawn on the dispatch thread inside `deliver`, while
+        the pipeline's frame is still ours.
+        """
         interval = self._options.snapshot_interval
         now = time.monotonic()
-        if interval is None or not detections or now - self._last_snapshot < interval:
+        source_due = (
+            interval is not None and bool(detections) and now - self._last_snapshot >= interval
+        )
+        tracks_due = tracked is not None and bool(tracked.snapshots_due)
+        if not source_due and not tracks_due:
             return None
-        from ..objects.snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+        if source_due:
+            self._last_snapshot = now
+        polygons = self._tracker.polygons if self._tracker is not None else []
 
-        self._last_snapshot = now
-        return render_snapshot(image, detections)
+        def draw() -> tuple[bytes | None, tuple[TrackSnapshot, ...]]:
+            from ..objects.snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
+
+            snapshot = render_snapshot(image, detections) if source_due else None
+            tracks = tracked.draw_snapshots(image, polygons) if tracked is not None else ()
+            return snapshot, tracks
+
+        return draw
 
     def _on_pipeline_status(self, update: Any) -> None:
         """Pipeline threads: record captures for the gate, and map state changes to status."""
