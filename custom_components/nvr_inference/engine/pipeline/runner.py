@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from ..config.camera import CameraSettings
-from ..contract.messages import Detection, DetectionMessage, TrackSnapshot
+from ..contract.messages import Detection, DetectionMessage
 from ..detect.registry import build_builtin
 from ..detect.spec import Detector, DetectorSpec
 from ..fence.gate import PauseGate
@@ -44,6 +44,7 @@ from ..video.first_connect import (
 )
 from ..video.sources import SourceConfig, SourceKind, redact_text
 from ..video.stream_control import LIVE_KINDS, STREAM_PAUSED, STREAM_RUNNING, StreamControl
+from .drawing import SnapshotPlan
 from .fps_limit import FrameRateLimiter
 from .loader import (
     inference_pipeline_class,
@@ -106,7 +107,7 @@ class SourceRunner:
         # Held while a status is computed *and* handed to the host, so hosts see the changes
         # in the order they were made, whichever pipeline thread reported them.
         self._status_lock = threading.RLock()
-        self._last_snapshot = float("-inf")
+        self._snapshots = SnapshotPlan(options.snapshot_interval)
         # `max_fps` on a live source with our own detector: our limiter (fps_limit.py), on the
         # inference thread; a file, or a Roboflow model, keeps the pipeline's.
         self._limiter = (
@@ -298,39 +299,14 @@ class SourceRunner:
                 detections=detections,
                 crossings=tracked.crossings if tracked else (),
                 epoch=epoch,
-                draw=self._drawing(image, detections, tracked),
+                draw=self._snapshots.plan(
+                    image,
+                    detections,
+                    tracked,
+                    self._tracker.polygons if self._tracker is not None else (),
+                ),
             )
         )
-
-    def _drawing(
-        self, image: Any, detections: tuple[Detection, ...], tracked: TrackedFrame | None
-    ) -> Callable[[], tuple[bytes | None, tuple[TrackSnapshot, ...]]] | None:
-        """Return what to draw for this frame, if anything: the publisher draws it, gate open.
-
-        The source's snapshot is throttled (frames with detections only); the tracks' best
-        frames were picked by the tracker. Drawn on the dispatch thread inside `deliver`, while
-        the pipeline's frame is still ours.
-        """
-        interval = self._options.snapshot_interval
-        now = time.monotonic()
-        source_due = (
-            interval is not None and bool(detections) and now - self._last_snapshot >= interval
-        )
-        tracks_due = tracked is not None and bool(tracked.snapshots_due)
-        if not source_due and not tracks_due:
-            return None
-        if source_due:
-            self._last_snapshot = now
-        polygons = self._tracker.polygons if self._tracker is not None else []
-
-        def draw() -> tuple[bytes | None, tuple[TrackSnapshot, ...]]:
-            from ..objects.snapshot import render_snapshot  # noqa: PLC0415 - OpenCV, lazily
-
-            snapshot = render_snapshot(image, detections) if source_due else None
-            tracks = tracked.draw_snapshots(image, polygons) if tracked is not None else ()
-            return snapshot, tracks
-
-        return draw
 
     def _on_pipeline_status(self, update: Any) -> None:
         """Pipeline threads: record captures for the gate, and map state changes to status."""
