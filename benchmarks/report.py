@@ -84,6 +84,20 @@ GOALS: tuple[tuple[str, str, str, tuple[str, ...], float | None], ...] = (
         100.0,
     ),
     (
+        "16 x 30 fps worker: pause -> ack p99 (ms, issue 20)",
+        "<= 100",
+        "1,150",
+        ("load", "worker_16src_default", "pause_ack", "p99_ms"),
+        None,
+    ),
+    (
+        "16 x 30 fps integration: pause -> ack p99 (ms)",
+        "<= 150",
+        "timeout",
+        ("load", "integration_16src_default", "pause_ack", "p99_ms"),
+        None,
+    ),
+    (
         "16 x 30 fps worker: frames dropped as overload",
         "counted",
         "uncounted",
