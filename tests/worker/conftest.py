@@ -209,3 +209,14 @@ def retained(broker: Broker, topics: list[str]) -> dict[str, Received]:
         late.close()
     assert all(m.retain for m in found.values())
     return found
+
+
+def retained_everywhere(broker: Broker) -> dict[str, bytes]:
+    """Everything the broker retains, as a fresh subscriber to `#` gets it (up to a probe)."""
+    probe = Subscriber(broker, ["#"], client_id="nvr-fresh-subscriber")
+    try:
+        probe.publish("probe/end", b"end")
+        probe.wait_for(on_topic("probe/end"), 10)
+        return {m.topic: m.payload for m in probe.messages if m.retain and m.payload}
+    finally:
+        probe.close()

@@ -45,6 +45,7 @@ from .conftest import (
     last_seq,
     on_topic,
     retained,
+    retained_everywhere,
     run_worker_once,
     status_of,
     worker_args,
@@ -343,17 +344,6 @@ def test_an_ended_source_leaves_the_others_running(
     subscriber.wait_for(detection_of("nvr", 1), 30, ended.seq)
 
 
-def _retained_everywhere(broker: Broker) -> dict[str, bytes]:
-    """Everything the broker retains, as a fresh subscriber to `#` gets it (up to a probe)."""
-    probe = Subscriber(broker, ["#"], client_id="nvr-fresh-subscriber")
-    try:
-        probe.publish("probe/end", b"end")
-        probe.wait_for(on_topic("probe/end"), 10)
-        return {m.topic: m.payload for m in probe.messages if m.retain and m.payload}
-    finally:
-        probe.close()
-
-
 def test_remove_clears_everything_the_worker_retained(
     spawn_worker: Spawn, broker: Broker, subscriber: Subscriber, sample_video: Path
 ) -> None:
@@ -363,14 +353,14 @@ def test_remove_clears_everything_the_worker_retained(
     subscriber.wait_for(on_topic(DISCOVERY), 60)
     subscriber.wait_for(on_topic("nvr/sources/0/event_snapshot"), 60)
     assert worker.stop()[0] == 0
-    before = _retained_everywhere(broker)
+    before = retained_everywhere(broker)
     assert {"nvr/availability", "nvr/control/status", "nvr/sources/0/zones"} <= set(before)
     assert {"nvr/sources/0/event_snapshot", DISCOVERY, SOURCE_DISCOVERY} <= set(before)
     other = "homeassistant/device/someone_else/config"
     subscriber.publish(other, b"{}", retain=True)  # not the worker's: it stays
     done = run_worker_once("--remove", "--name", "test", "--mqtt-port", str(broker.port))
     assert done.returncode == 0, done.stderr
-    assert set(_retained_everywhere(broker)) == {other}
+    assert set(retained_everywhere(broker)) == {other}
 
 
 def test_remove_refuses_while_the_worker_runs(
@@ -380,7 +370,7 @@ def test_remove_refuses_while_the_worker_runs(
     done = run_worker_once("--remove", "--name", "test", "--mqtt-port", str(broker.port))
     assert done.returncode == 2
     assert "is running" in done.stderr
-    assert "nvr/control/status" in _retained_everywhere(broker)
+    assert "nvr/control/status" in retained_everywhere(broker)
 
 
 def _one_line(stderr: str) -> str:

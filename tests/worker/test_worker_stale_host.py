@@ -1,9 +1,10 @@
-"""A foreign `online` that never goes away: the worker takes over a silent one, refuses a live one.
+"""A foreign `online` that never goes away: a silent one is taken over, a live one refused.
 
-The worker in this process (its `status_interval` sets the bound, `STALE_INTERVALS` of it, so a
-test waits a second instead of 25 s), a real mosquitto, and a stand-in for the other host
-(`FakeHost`) that left its retained status and `online`, refreshes its status, or answers a
-`status` request. The check's waits are events with timeouts; so are these tests'.
+By the worker's start and by `--remove` alike. The worker in this process (its
+`status_interval` sets the bound, `STALE_INTERVALS` of it, so a test waits a second instead of
+25 s), a real mosquitto, and a stand-in for the other host (`FakeHost`) that left its retained
+status and `online`, refreshes its status, or answers a `status` request. The check's waits
+are events with timeouts; so are these tests'.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from custom_components.nvr_inference.engine.contract.host import (
     HostKind,
 )
 from custom_components.nvr_inference.engine.detect.spec import parse_detector
+from custom_components.nvr_inference.engine.errors import EngineError
 from custom_components.nvr_inference.engine.video.sources import SourceConfig
 from custom_components.nvr_inference.engine.worker.mqtt import START_CHECK_TIMEOUT
+from custom_components.nvr_inference.engine.worker.removal import remove_worker
 from custom_components.nvr_inference.engine.worker.service import BaseTopicInUseError, Worker
 
 from ..mqtt_helpers import Broker, FakeHost, Subscriber
-from .conftest import barrier, is_availability, retained, status_of
+from .conftest import barrier, is_availability, retained, retained_everywhere, status_of
 
 pytestmark = pytest.mark.pipeline
 
@@ -125,5 +128,37 @@ def test_a_host_that_answers_the_status_request_is_live(
         with pytest.raises(BaseTopicInUseError, match="in use by another integration"):
             worker.restore_pause()
         assert other.requests == 1
+    finally:
+        other.close()
+
+
+def test_remove_takes_over_a_silent_online_and_clears_everything(
+    broker: Broker,
+    sample_video: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`--remove` after a crashed entry's `online` was left: nothing answers, so it all goes."""
+    FakeHost(broker, CRASHED).close()
+    settings = _settings(broker, sample_video, tmp_path, interval=0.4)
+    with caplog.at_level(logging.WARNING):
+        remove_worker(settings)
+    assert not [t for t in retained_everywhere(broker) if t.startswith("nvr/")]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, warnings
+    assert f"('Home NVR', id {CRASHED.id}) that said nothing" in warnings[0]
+
+
+def test_remove_refuses_while_another_host_answers(
+    broker: Broker, sample_video: Path, tmp_path: Path
+) -> None:
+    """A live host (it answers the status request) keeps its base topic: nothing is cleared."""
+    other = FakeHost(broker, CRASHED, answer=True)
+    try:
+        settings = _settings(broker, sample_video, tmp_path, interval=2.0)
+        with pytest.raises(EngineError, match=r"in use by another integration \('Home NVR'"):
+            remove_worker(settings)
+        assert other.requests == 1
+        assert {"nvr/availability", "nvr/control/status"} <= set(retained_everywhere(broker))
     finally:
         other.close()

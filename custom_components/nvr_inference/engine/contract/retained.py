@@ -65,15 +65,17 @@ class RetainedScan:
         """Return True for a topic this host may have retained."""
         return topic.startswith(f"{self.base_topic}/") or bool(self._discovery.match(topic))
 
-    def to_clear(self, me: HostInfo) -> list[str]:
+    def to_clear(self, me: HostInfo, *, left_behind: str | None = None) -> list[str]:
         """Return what `me` may clear: its discovery, and the base topic unless another host's.
 
         After the documented move from the integration to the worker on the same base topic,
-        removing the old entry must not clear what the worker retains there.
+        removing the old entry must not clear what the worker retains there. `left_behind`:
+        the id of a host whose `online` the start check found stale (`StartCheck.stale`): the
+        base topic is taken over, so what it left there is cleared too.
         """
         with self._lock:
             found = dict(self.found)
         payload = found.get(availability_topic(self.base_topic))
         seen = parse_availability(payload) if payload else None
-        theirs = seen is not None and seen.host is not None and seen.host != me.id
+        theirs = seen is not None and seen.host not in (None, me.id, left_behind)
         return sorted(t for t in found if not (theirs and t.startswith(f"{self.base_topic}/")))

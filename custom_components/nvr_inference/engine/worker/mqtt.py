@@ -23,7 +23,13 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ..config.worker_settings import MqttSettings, WorkerSettings
-from ..contract.host import STALE_INTERVALS, STATUS_REQUEST, StartCheck, availability_payload
+from ..contract.host import (
+    STALE_INTERVALS,
+    STATUS_REQUEST,
+    HostInfo,
+    StartCheck,
+    availability_payload,
+)
 from ..contract.topics import availability_topic
 from ..contract.transport import MAX_BACKLOG
 from .tls import tls_context, tls_hint
@@ -184,7 +190,12 @@ def status_sources(status: Mapping[str, Any] | None) -> set[int]:
     return {int(sid) for sid in sources if str(sid).isdigit()}
 
 
-def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIMEOUT) -> StartCheck:
+def check_base_topic(
+    settings: WorkerSettings,
+    timeout: float = START_CHECK_TIMEOUT,
+    *,
+    me: HostInfo | None = None,
+) -> StartCheck:
     """Read what the broker retains on the base topic, up to a probe of our own.
 
     A short-lived side client (it never takes the worker's client id) subscribes to the
@@ -193,8 +204,10 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
     check, `complete` False when the probe did not come back within `timeout`. When another
     host's `online` is there, the client asks that host for its status and listens up to
     `stale_after` (`STALE_INTERVALS` of our `status_interval`) for it: the verdict then tells
-    a live host from one that left its `online` behind.
+    a live host from one that left its `online` behind. `me`: who asks (the worker by default;
+    `--remove` asks as someone else, so that the worker's own `online` is watched too).
     """
+    me = settings.host if me is None else me
     done, heard = threading.Event(), threading.Event()
     stale_after = STALE_INTERVALS * settings.status_interval
     check = StartCheck(settings.base_topic, done.set, stale_after=stale_after)
@@ -217,7 +230,7 @@ def check_base_topic(settings: WorkerSettings, timeout: float = START_CHECK_TIME
     connect_sync(client, settings.mqtt, lambda: connack[0] if connack else None)
     client.loop_start()
     try:
-        if done.wait(timeout) and (other := check.watch(settings.host, heard.set)) is not None:
+        if done.wait(timeout) and (other := check.watch(me, heard.set)) is not None:
             _LOGGER.debug(  # a refusal stays one line
                 "The base topic %s says another host (%s) is online; asking it for its status",
                 settings.base_topic,
