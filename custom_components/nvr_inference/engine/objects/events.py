@@ -22,14 +22,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-import json
 import math
 import secrets
 import time
 from typing import Any
 
 from ..config.camera import CameraSettings
-from ..contract.messages import Detection, DetectionMessage, iso_timestamp
+from ..contract.messages import Detection, DetectionMessage, compact_json, iso_timestamp
 from ..contract.topics import event_snapshot_topic, events_topic, source_topic
 from ..contract.transport import FENCED_QOS, Outgoing
 from ..video.sources import SourceConfig
@@ -340,12 +339,12 @@ class EventEngine:
             )
             obj.snapshot_fresh = False
         body = {"type": kind, "before": before, "after": after, "entered": entered, "left": left}
-        out.append(Outgoing(events_topic(self.base_topic), _json(body), FENCED_QOS, False))
+        out.append(Outgoing(events_topic(self.base_topic), compact_json(body), FENCED_QOS, False))
         # `<class>_<kind>`; `label` and `class` (in `after`) name the class, to filter on.
         fired = event_type(obj.label if obj.label in self.classes else ANY_CLASS, kind)
         flat = {"event_type": fired, "type": kind, **after, "entered": entered, "left": left}
         event_topic = source_topic(self.base_topic, sid, "event")
-        out.append(Outgoing(event_topic, _json(flat), FENCED_QOS, False))
+        out.append(Outgoing(event_topic, compact_json(flat), FENCED_QOS, False))
         obj.before = after
         obj.last_sent = now
         obj.sent_top_score = obj.top_score
@@ -394,7 +393,9 @@ class EventEngine:
         return [self._counts_message(sid, "zones", counts)]
 
     def _counts_message(self, sid: int, leaf: str, counts: Mapping[str, Any]) -> Outgoing:
-        return Outgoing(source_topic(self.base_topic, sid, leaf), _json(counts), FENCED_QOS, True)
+        return Outgoing(
+            source_topic(self.base_topic, sid, leaf), compact_json(counts), FENCED_QOS, True
+        )
 
     def _notify(self, sid: int, what: str, value: Any) -> None:
         if self._listeners:
@@ -405,7 +406,3 @@ def _utc(moment: datetime) -> datetime:
     return (
         moment.astimezone(UTC) if moment.tzinfo is not None else moment.astimezone().astimezone(UTC)
     )
-
-
-def _json(body: Mapping[str, Any]) -> str:
-    return json.dumps(body, separators=(",", ":"))
