@@ -15,6 +15,7 @@ from collections.abc import Callable
 import json
 from pathlib import Path
 import random
+import statistics
 import tempfile
 import threading
 import time
@@ -92,24 +93,40 @@ def _run_null_sink(video: Path, detector: str) -> tuple[float, int]:
     def sink(_prediction: Any, _frame: Any) -> None:
         count[0] += 1
 
+    t0 = time.perf_counter()  # like the engine's, the time includes building the pipeline
     pipeline = inference_pipeline_class().init_with_custom_logic(
         video_reference=str(video), on_video_frame=on_video_frame, on_prediction=sink
     )
-    t0 = time.perf_counter()
     pipeline.start(use_main_thread=True)
     elapsed = time.perf_counter() - t0
     pipeline.join()
     return count[0] / elapsed, count[0]
 
 
+PIPELINE_FRAMES = 20 * SAMPLE_FRAMES
+"""Frames per pipeline run: about 3 s of the motion detector, so a start's jitter (building the
+pipeline, its threads' first scheduling) stays a few per cent of the time measured."""
+
+
 def bench_pipeline(video: Path, repeats: int) -> dict[str, float]:
+    """Our engine vs the null sink, run in turns; the ratio is the median of each turn's.
+
+    On a shared 2-core machine the load drifts over a minute by more than the difference
+    measured here, so a best-of-each comparison mixes two moments; a turn (ours, then the null
+    sink, on the same frames) measures both within a second or two of each other.
+    """
     out: dict[str, float] = {}
     for detector in ("motion", "face"):
-        ours = max(_run_engine(video, detector)[0] for _ in range(repeats))
-        null = max(_run_null_sink(video, detector)[0] for _ in range(repeats))
-        out[f"{detector}_engine_fps"] = ours
-        out[f"{detector}_null_sink_fps"] = null
-        out[f"{detector}_ratio"] = ours / null
+        ours, null, ratios = [], [], []
+        for _ in range(max(repeats, 3)):
+            ours.append(_run_engine(video, detector)[0])
+            null.append(_run_null_sink(video, detector)[0])
+            ratios.append(ours[-1] / null[-1])
+        out[f"{detector}_engine_fps"] = statistics.median(ours)
+        out[f"{detector}_null_sink_fps"] = statistics.median(null)
+        out[f"{detector}_ratio"] = statistics.median(ratios)
+        out[f"{detector}_ratio_min"] = min(ratios)
+        out[f"{detector}_ratio_max"] = max(ratios)
     return out
 
 
@@ -264,7 +281,9 @@ def main() -> None:
         parts: dict[str, Callable[[], dict[str, Any]]] = {
             "gate": bench_gate,
             "detectors": bench_detectors,
-            "pipeline": lambda: bench_pipeline(video, args.repeats),
+            "pipeline": lambda: bench_pipeline(
+                write_sample_video(Path(tmp) / "long.avi", frames=PIPELINE_FRAMES), args.repeats
+            ),
             "fps_limit": lambda: bench_fps_limit(Path(tmp), args.fps_seconds),
             "fence": lambda: bench_leaks(loop_video, args.cycles, args.seed),
             "prototype": lambda: bench_prototype_leak(video),
