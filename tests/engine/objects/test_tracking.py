@@ -118,3 +118,47 @@ def test_best_frames_of_lost_tracks_are_forgotten(fps: float | None) -> None:
     assert len(ids) >= 590  # ever-new ids all along
     # The objects seen now (4) and those lost within the buffer: one second, or 30 updates.
     assert largest <= (4 + 7 if fps else 4 + 30), largest
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_a_track_is_drawn_first_when_it_could_become_an_event(held: bool) -> None:
+    """No JPEG for a flicker the events never announce; one by the `min_frames`-th frame.
+
+    She walks in on frames 40-49 and stands from 50 (`held`: the motion gate repeats her
+    detections while she stands, so no tracker step, yet those frames count as the events
+    count them). Her id is confirmed on her second frame.
+    """
+    options = TrackingOptions(min_frames=5)
+    tracker = SourceTracker(options, SourceZones(), PERSON_FPS)
+    due_at: list[int] = []
+    seen_in = 0
+    previous: list[Detection] = []
+    for index in range(40, 149):
+        found = previous if held and index >= 51 else _boxes(index)
+        previous = found
+        tracked = tracker.process(found, IMAGE, epoch=0, captured=100.0 + index / PERSON_FPS)
+        seen_in += any(d.tracker_id is not None for d in tracked.detections)
+        if tracked.snapshots_due:
+            due_at.append(seen_in)
+            assert [d.tracker_id for d in tracked.snapshots_due] == [
+                tracked.detections[0].tracker_id
+            ]
+    # Drawn once, in the 5th frame with her id (her score never improves), never before.
+    assert due_at == [options.min_frames]
+    assert tracked.draw_snapshots(IMAGE, tracker.polygons) == ()  # nothing due on this frame
+
+
+def test_a_better_score_within_a_second_is_not_drawn_again() -> None:
+    """Her score rises every frame; the interval is a real second, and these 20 take ms."""
+    tracker = SourceTracker(TrackingOptions(min_frames=1), SourceZones(), PERSON_FPS)
+    draws, with_id = [], []
+    for index in range(40, 60):
+        found = [
+            Detection(d.class_name, 0, 0.3 + 0.03 * (index - 40), d.x, d.y, d.width, d.height)
+            for d in _boxes(index)
+        ]
+        tracked = tracker.process(found, IMAGE, epoch=0, captured=100.0 + index / PERSON_FPS)
+        draws += [d.confidence for d in tracked.snapshots_due]
+        with_id += [d.confidence for d in tracked.detections if d.tracker_id is not None]
+    assert len(with_id) > 10  # she had her id for most of them, her score rising
+    assert draws == [with_id[0]]  # drawn once: the first frame with her id

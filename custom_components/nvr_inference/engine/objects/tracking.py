@@ -11,12 +11,12 @@ supervision 0.31 (benchmarks/events_bench.py compares them).
 Only frames the detector ran on are updates: a frame the motion gate held (the very same
 detections as the frame before) gets the previous frame's ids and zones without a tracker
 step, and each update carries the frame's capture time, so a lost track ages by the clock, not
-by how many frames happened to be detected. For each tracked object the frame where it
-scored best so far is rendered once into a JPEG (boxes, labels and zones drawn with
-supervision's annotators) when its score improves, at most once a second per object: the
-event's snapshot. It is picked here and drawn by the publisher once the gate has admitted the
-frame (`TrackedFrame.draw_snapshots`), still on the pipeline's thread: never per frame, never
-for a frame the fence refuses, and never on Home Assistant's event loop.
+by how many frames happened to be detected. For each tracked object seen long enough to be an
+event (`min_frames`) the frame where it scored best so far is rendered once into a JPEG (boxes,
+labels and zones drawn with supervision's annotators) when its score improves, at most once a
+second per object: the event's snapshot. It is picked here and drawn by the publisher once the
+gate has admitted the frame (`TrackedFrame.draw_snapshots`), still on the pipeline's thread:
+never per frame, never for a frame the fence refuses, and never on Home Assistant's event loop.
 
 Nothing here decides what to publish: that happens inside the fence (events.py). A resume
 starts everything afresh (`epoch`), so no frame captured before a resume feeds a tracker that
@@ -125,10 +125,11 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
 class _Best:
     """A track's best snapshot so far, and when the tracker last matched it."""
 
-    score: float
-    rendered_at: float
+    score: float = -math.inf  # the rendered frame's score (none rendered yet: -inf)
+    rendered_at: float = -math.inf
     seen_step: int = 0  # the tracker update that last matched it
     seen_at: float = 0.0  # the tracker's clock then
+    frames: int = 0  # frames it was in, held ones too (the events' `min_frames` count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,7 @@ class SourceTracker:
             if captured is not None and self._last_captured is not None:
                 self._held_for += max(0.0, captured - self._last_captured)
                 self._last_captured = captured
-            return TrackedFrame(self._last_output)
+            return TrackedFrame(self._last_output, snapshots_due=self._snapshots(self._last_output))
         self._last_input = found
         xyxy, scores = corners(found)
         ids = self._step(xyxy, scores, captured) if self.options.enabled else None
@@ -359,20 +360,32 @@ class SourceTracker:
         return tuple(crossings)
 
     def _snapshots(self, tracked: Sequence[Detection]) -> tuple[Detection, ...]:
-        """Return the tracks whose best frame this is (score improved): noted, drawn later."""
+        """Return the tracks whose best frame this is (score improved): noted, drawn later.
+
+        A track is drawn first in the frame where it could become an event (its `min_frames`-th,
+        held frames counted as the events count them), not when first seen: a flicker the
+        events never announce costs no JPEG, and an object seen long enough has its snapshot by
+        its `new` event. After that, again when its score beats the drawn one's.
+        """
         now = time.monotonic()
+        min_frames = self.options.min_frames
         due = []
         for det in tracked:
             if det.tracker_id is None:
                 continue
             best = self._best.get(det.tracker_id)
-            if best is None or (
+            if best is None:
+                best = self._best[det.tracker_id] = _Best(
+                    seen_step=self._steps, seen_at=self._last_time
+                )
+            best.frames += 1
+            if best.frames < min_frames:
+                continue
+            if best.rendered_at == -math.inf or (
                 det.confidence >= best.score + SNAPSHOT_MIN_GAIN
                 and now - best.rendered_at >= SNAPSHOT_MIN_INTERVAL
             ):
-                self._best[det.tracker_id] = _Best(
-                    det.confidence, now, self._steps, self._last_time
-                )
+                best.score, best.rendered_at = det.confidence, now
                 due.append(det)
         return tuple(due)
 
