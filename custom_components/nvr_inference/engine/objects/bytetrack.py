@@ -172,21 +172,31 @@ class ByteTracker:
         """Update the filters of `tracks` with their matched `boxes` (Joseph form, per block)."""
         if len(tracks) == 0:
             return
-        a, b, c = self._a[tracks], self._b[tracks], self._c[tracks]
+        which: Any = tracks
+        if len(tracks) == len(self._ids):
+            # Every track matched, the usual frame: put the boxes in track order and work on
+            # whole arrays. Indexing by an array copies (2-3 us a time, a dozen times here);
+            # a slice is a view.
+            ordered = np.empty_like(boxes)
+            ordered[tracks] = boxes
+            boxes, which = ordered, slice(None)
+        a, b, c = self._a[which], self._b[which], self._c[which]
         r = _MEASUREMENT_NOISE
         k_pos = a / (a + r)  # the gain, coordinate and velocity rows of P H^T S^-1
         k_vel = b / (a + r)
-        innovation = boxes - self._pos[tracks]
-        self._pos[tracks] += k_pos * innovation
-        self._vel[tracks] += k_vel * innovation
+        innovation = boxes - self._pos[which]
+        self._pos[which] += k_pos * innovation
+        self._vel[which] += k_vel * innovation
         # (I - K H) P (I - K H)^T + K R K^T, written out for one 2x2 block.
         keep = 1.0 - k_pos
-        self._a[tracks] = keep * keep * a + r * k_pos * k_pos
-        self._b[tracks] = keep * (b - k_vel * a) + r * k_pos * k_vel
-        self._c[tracks] = k_vel * k_vel * (a + r) - 2.0 * k_vel * b + c
-        self._hits[tracks] += 1
-        self._missed[tracks] = 0
-        self._lost_for[tracks] = 0.0
+        # All three from the old blocks (with a slice, a, b and c are views: assign after).
+        new_a = keep * keep * a + r * k_pos * k_pos
+        new_b = keep * (b - k_vel * a) + r * k_pos * k_vel
+        self._c[which] = k_vel * k_vel * (a + r) - 2.0 * k_vel * b + c
+        self._a[which], self._b[which] = new_a, new_b
+        self._hits[which] += 1
+        self._missed[which] = 0
+        self._lost_for[which] = 0.0
 
     def _spawn(self, boxes: Any) -> None:
         n = len(boxes)
