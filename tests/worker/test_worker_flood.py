@@ -2,8 +2,8 @@
 
 10,000 repeated pauses and 10,000 bad commands in one burst, from a client that waits only for
 the broker to have them all. The worker must stay responsive (a resume sent right behind the
-burst, handled after all of it, is acknowledged within 1 s; then a status request within 1 s),
-write its state file once per change (counted by inotify: every save is a rename into the
+burst, handled after all of it, is acknowledged within RESPONSIVE seconds, then a status request
+too), write its state file once per change (counted by inotify: every save is a rename into the
 folder), and answer a bounded number of the bad commands.
 """
 
@@ -44,6 +44,11 @@ pytestmark = [
 Spawn = Callable[..., WorkerProcess]
 BURST = 10_000
 PAUSE = b'{"command": "pause"}'
+RESPONSIVE = 5.0
+"""Seconds within which the worker answers behind the burst. Not a timing goal (the figure is
+in docs/mqtt-contract.md: 160-390 ms on a quiet machine, about 1 s when the shared cores are
+busy): before the rate limits it did not answer within 30 s, which is what this bound tells
+apart, whatever else the machine is doing."""
 BAD_KINDS = (
     b"not json %d",
     b"\xff\xfe%d",
@@ -167,8 +172,8 @@ def test_a_flood_of_pauses_and_bad_commands_is_cheap_and_bounded(
             f"after the burst, status {status_ack * 1e3:.0f} ms; worker CPU {cpu:.2f} s; {writes} "
             f"writes; {errors} error replies"
         )
-        assert resume_ack < 1.0, summary
-        assert status_ack < 1.0, summary
+        assert resume_ack < RESPONSIVE, summary
+        assert status_ack < RESPONSIVE, summary
         assert writes == 2, summary  # the first pause, and the resume: once per change
         acks = sub.select(status_of("nvr", lambda s: s["reason"] == "command"), after=start)
         assert len([s for s in acks if s.json()["paused"]]) < 10  # the ack, stream changes
