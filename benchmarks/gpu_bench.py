@@ -91,27 +91,10 @@ def yolov8n(device: str = "cpu", half: bool = False) -> Any:
 
 def write_package_files(folder: Path, backend: str) -> None:
     """Write model_config.json, class_names.txt and inference_config.json (Roboflow's layout)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    config = {
-        "model_architecture": "yolov8",
-        "task_type": "object-detection",
-        "backend_type": backend,
-    }
-    (folder / "model_config.json").write_text(json.dumps(config))
-    (folder / "class_names.txt").write_text("".join(f"class_{i}\n" for i in range(CLASSES)))
-    inference_config = {
-        "network_input": {
-            "training_input_size": {"height": INPUT, "width": INPUT},
-            "dynamic_spatial_size_supported": False,
-            "color_mode": "rgb",
-            "resize_mode": "stretch",
-            "input_channels": 3,
-            "scaling_factor": 255,
-        },
-        "forward_pass": {"static_batch_size": 1},
-        "post_processing": {"type": "nms", "fused": False},
-    }
-    (folder / "inference_config.json").write_text(json.dumps(inference_config))
+    from tests.engine.onnx_package import write_package_metadata  # noqa: PLC0415
+
+    names = tuple(f"class_{i}" for i in range(CLASSES))
+    write_package_metadata(folder, class_names=names, input_size=INPUT, backend=backend)
 
 
 def make_onnx_package(folder: Path) -> Path:

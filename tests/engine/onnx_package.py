@@ -80,16 +80,26 @@ def write_model_package(folder: Path) -> Path:
     return folder
 
 
-def write_package_metadata(folder: Path) -> None:
-    """Write the three text files of the package (the light profile's tests use them alone)."""
+def write_package_metadata(
+    folder: Path,
+    *,
+    class_names: tuple[str, ...] = CLASS_NAMES,
+    input_size: int = INPUT_SIZE,
+    backend: str = "onnx",
+) -> None:
+    """Write the three text files of a YOLOv8 package in Roboflow's layout.
+
+    The light profile's tests use them alone; benchmarks/gpu_bench.py writes its packages
+    (other classes, size and backend) with it too, so the layout is written in one place.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "class_names.txt").write_text("\n".join(CLASS_NAMES) + "\n")
+    (folder / "class_names.txt").write_text("\n".join(class_names) + "\n")
     (folder / "model_config.json").write_text(
         json.dumps(
             {
                 "model_architecture": "yolov8",
                 "task_type": "object-detection",
-                "backend_type": "onnx",
+                "backend_type": backend,
             }
         )
     )
@@ -97,7 +107,7 @@ def write_package_metadata(folder: Path) -> None:
         json.dumps(
             {
                 "network_input": {
-                    "training_input_size": {"height": INPUT_SIZE, "width": INPUT_SIZE},
+                    "training_input_size": {"height": input_size, "width": input_size},
                     "dynamic_spatial_size_supported": False,
                     "color_mode": "rgb",
                     "resize_mode": "stretch",
