@@ -189,11 +189,12 @@ class ByteTracker:
         self._vel[which] += k_vel * innovation
         # (I - K H) P (I - K H)^T + K R K^T, written out for one 2x2 block.
         keep = 1.0 - k_pos
-        # All three from the old blocks (with a slice, a, b and c are views: assign after).
-        new_a = keep * keep * a + r * k_pos * k_pos
-        new_b = keep * (b - k_vel * a) + r * k_pos * k_vel
-        self._c[which] = k_vel * k_vel * (a + r) - 2.0 * k_vel * b + c
-        self._a[which], self._b[which] = new_a, new_b
+        # All three from the old blocks, assigned after (with a slice, a, b and c are views).
+        self._a[which], self._b[which], self._c[which] = (
+            keep * keep * a + r * k_pos * k_pos,
+            keep * (b - k_vel * a) + r * k_pos * k_vel,
+            k_vel * k_vel * (a + r) - 2.0 * k_vel * b + c,
+        )
         self._hits[which] += 1
         self._missed[which] = 0
         self._lost_for[which] = 0.0
