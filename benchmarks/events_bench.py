@@ -122,14 +122,14 @@ def _libraries() -> dict[str, tuple[Any, Any]]:
             ),
             lambda t, d, i: t.update(d, timestamp=i / 30),
         ),
-        "ours: objects/bytetrack.py (the same algorithm, all tracks in one array)": (
+        "ours: objects/bytetrack.py (the same algorithm, on Python floats)": (
             lambda: ByteTracker(
                 lost_track_buffer=options.lost_track_buffer,
                 activation_threshold=activation,
                 high_confidence=options.activation_threshold,
                 min_iou=min_iou,
             ),
-            lambda t, d, i: t.update(d.xyxy, d.confidence, i / 30),
+            lambda t, d, i: t.update(d.xyxy.tolist(), d.confidence.tolist(), i / 30),
         ),
     }
     try:

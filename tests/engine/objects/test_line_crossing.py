@@ -49,10 +49,10 @@ def test_the_same_crossings_as_supervision(
         tracker_ids = np.where(rng.random(len(seen)) > 0.1, ids[seen], -1)  # some unconfirmed
         xyxy = np.concatenate([anchor[seen] - (20, 60), anchor[seen] + (20, 0)], axis=1)
         expected = theirs.trigger(sv.Detections(xyxy=xyxy, tracker_id=tracker_ids))
-        got = ours.trigger(anchor[seen], tracker_ids)
-        assert got[0].tolist() == expected[0].tolist(), frame
-        assert got[1].tolist() == expected[1].tolist(), frame
-        crossings += int(got[0].sum() + got[1].sum())
+        got = ours.trigger(anchor[seen].tolist(), tracker_ids.tolist())
+        assert got[0] == expected[0].tolist(), frame
+        assert got[1] == expected[1].tolist(), frame
+        crossings += sum(got[0]) + sum(got[1])
     assert crossings > 20  # a real comparison: many crossings, both ways
 
 
@@ -61,10 +61,10 @@ def test_one_walk_across_and_back() -> None:
     walk = [50.0, 80.0, 120.0, 150.0, 90.0]  # the bottom centre's y, frame by frame (y down)
     got = []
     for y in walk:
-        came_in, went_out = counter.trigger(np.array([[100.0, y]]), np.array([7]))
+        came_in, went_out = counter.trigger([(100.0, y)], [7])
         got.append("in" if came_in[0] else "out" if went_out[0] else "")
     assert got == ["", "", "out", "", "in"]  # in: the left of the line, walking start -> end
-    beyond_the_end = counter.trigger(np.array([[300.0, 150.0]]), np.array([7]))
+    beyond_the_end = counter.trigger([(300.0, 150.0)], [7])
     assert not beyond_the_end[0][0] and not beyond_the_end[1][0]  # past the line's end
     with pytest.raises(ValueError, match="two different points"):
         LineCounter((1.0, 1.0), (1.0, 1.0))

@@ -14,18 +14,23 @@ from typing import Any
 from ..contract.messages import Detection
 
 
-def corners(detections: Sequence[Detection]) -> tuple[Any, Any]:
-    """Our centre-size boxes as corner boxes (N, 4) and their scores (N,): what tracks."""
-    import numpy as np  # noqa: PLC0415
+def corners(detections: Sequence[Detection]) -> tuple[list[list[float]], list[float]]:
+    """Our centre-size boxes as corner boxes `[x1, y1, x2, y2]` and their scores: what tracks.
 
-    xyxy = np.array(
+    Python floats in lists, not arrays: the tracker works on floats (bytetrack.py says why),
+    a detector's numpy scalars would cost it several times as much, and the lines, which take
+    arrays, make theirs only where a camera has any.
+    """
+    boxes = [
         [
-            (d.x - d.width / 2, d.y - d.height / 2, d.x + d.width / 2, d.y + d.height / 2)
-            for d in detections
-        ],
-        dtype=np.float64,
-    ).reshape(len(detections), 4)
-    return xyxy, np.array([d.confidence for d in detections], dtype=np.float64)
+            float(d.x - d.width / 2),
+            float(d.y - d.height / 2),
+            float(d.x + d.width / 2),
+            float(d.y + d.height / 2),
+        ]
+        for d in detections
+    ]
+    return boxes, [float(d.confidence) for d in detections]
 
 
 def to_supervision(sv: Any, detections: Sequence[Detection]) -> Any:

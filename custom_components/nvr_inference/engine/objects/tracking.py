@@ -1,11 +1,10 @@
 """Tracking objects from frame to frame, per source, on the pipeline's dispatch thread.
 
-Roboflow's `trackers` package (its ByteTrack, `ByteTrackTracker`) gives each object a
-`tracker_id` that stays with it; the source's zones say which zones each object stands in
-(bottom centre of its box, looked up in each zone's pixel mask) and its lines which tracked
-objects crossed them (supervision's `LineZone`). The tracker is ByteTrack with all tracks in
-one set of arrays (bytetrack.py): Roboflow's `trackers` runs the same algorithm a track at a
-time, at 3x the cost with ten objects, and supervision's own ByteTrack, 4-6x, is gone from
+ByteTrack (bytetrack.py: the algorithm of Roboflow's `trackers`, on Python floats) gives each
+object a `tracker_id` that stays with it; the source's zones say which zones each object stands
+in (bottom centre of its box, looked up in each zone's pixel mask) and its lines which tracked
+objects crossed them (supervision's `LineZone` rule, line_crossing.py). `trackers` itself runs
+the same algorithm at several times the cost, and supervision's own ByteTrack is gone from
 supervision 0.31 (benchmarks/events_bench.py compares them).
 
 Only frames the detector ran on are updates: a frame the motion gate held (the very same
@@ -219,17 +218,17 @@ class SourceTracker:
                 self._last_captured = captured
             return TrackedFrame(self._last_output, snapshots_due=self._snapshots(self._last_output))
         self._last_input = found
-        xyxy, scores = corners(found)
-        ids = self._step(xyxy, scores, captured) if self.options.enabled else None
-        zones_of = self._membership(geometry, xyxy, found)
+        boxes, scores = corners(found)
+        ids = self._step(boxes, scores, captured) if self.options.enabled else None
+        zones_of = self._membership(geometry, boxes, found)
         out = tuple(
-            _with(det, None if ids is None or ids[i] < 0 else int(ids[i]), zones_of[i])
+            _with(det, None if ids is None or ids[i] < 0 else ids[i], zones_of[i])
             for i, det in enumerate(found)
         )
         self._last_output = out
         if ids is not None:
             self._forget_lost(out)
-        crossings = self._crossings(geometry, xyxy, ids, out)
+        crossings = self._crossings(geometry, boxes, ids, out)
         return TrackedFrame(out, crossings, self._snapshots(out))
 
     # -- internals ------------------------------------------------------------------------------
@@ -244,7 +243,9 @@ class SourceTracker:
             and all(a is b for a, b in zip(last, found, strict=True))
         )
 
-    def _step(self, xyxy: Any, scores: Any, captured: float | None) -> Any:
+    def _step(
+        self, boxes: list[list[float]], scores: list[float], captured: float | None
+    ) -> list[int]:
         """One tracker update; returns each box's track id (-1: not confirmed yet)."""
         if self._tracker is None:
             from .bytetrack import REFERENCE_RATE, ByteTracker  # noqa: PLC0415 - numpy, scipy
@@ -272,7 +273,8 @@ class SourceTracker:
         now = max(now, self._last_time + 1e-6)
         self._last_time = now
         self._steps += 1
-        return self._tracker.update(xyxy, scores, now)
+        ids: list[int] = self._tracker.update(boxes, scores, now)
+        return ids
 
     def _forget_lost(self, out: Sequence[Detection]) -> None:
         """Drop the best frames of tracks the tracker has let go; note the others as seen.
@@ -296,7 +298,7 @@ class SourceTracker:
         import cv2  # noqa: PLC0415
         import numpy as np  # noqa: PLC0415
 
-        from .line_crossing import LineCounter  # noqa: PLC0415 - numpy
+        from .line_crossing import LineCounter  # noqa: PLC0415
 
         width, height = size
         geometry = _Geometry(size)
@@ -318,39 +320,42 @@ class SourceTracker:
 
     @staticmethod
     def _membership(
-        geometry: _Geometry, xyxy: Any, found: Sequence[Detection]
+        geometry: _Geometry, boxes: list[list[float]], found: Sequence[Detection]
     ) -> list[tuple[str, ...]]:
         """Each object's zones: its box's bottom centre, looked up in each zone's mask."""
-        if not geometry.zones or not found:
+        if not geometry.zones:
             return [()] * len(found)
-        import numpy as np  # noqa: PLC0415
-
         width, height = geometry.size
-        xs = np.rint((xyxy[:, 0] + xyxy[:, 2]) / 2).astype(int)
-        ys = np.rint(xyxy[:, 3]).astype(int)
-        inside_frame = (xs >= 0) & (ys >= 0) & (xs < width) & (ys < height)
-        xs, ys = np.clip(xs, 0, width - 1), np.clip(ys, 0, height - 1)
-        zones_of: list[list[str]] = [[] for _ in found]
-        for name, classes, mask in geometry.zones:
-            for index in np.flatnonzero(inside_frame & mask[ys, xs]):
-                if not classes or found[index].class_name in classes:
-                    zones_of[index].append(name)
-        return [tuple(z) for z in zones_of]
+        zones_of = []
+        for det, (x1, _, x2, y2) in zip(found, boxes, strict=True):
+            x, y = round((x1 + x2) / 2), round(y2)  # to the nearest pixel, half to even
+            inside = 0 <= x < width and 0 <= y < height
+            zones_of.append(
+                tuple(
+                    name
+                    for name, classes, mask in geometry.zones
+                    if mask[y, x] and (not classes or det.class_name in classes)
+                )
+                if inside
+                else ()
+            )
+        return zones_of
 
     @staticmethod
     def _crossings(
-        geometry: _Geometry, xyxy: Any, ids: Any, out: Sequence[Detection]
+        geometry: _Geometry,
+        boxes: list[list[float]],
+        ids: list[int] | None,
+        out: Sequence[Detection],
     ) -> tuple[Crossing, ...]:
         """Line crossings of tracked objects, by the bottom centre of their boxes."""
         if not geometry.lines or ids is None:
             return ()
-        import numpy as np  # noqa: PLC0415
-
-        anchors = np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, xyxy[:, 3]], axis=1)
+        anchors = [((x1 + x2) / 2, y2) for x1, _, x2, y2 in boxes]
         crossings = []
         for name, classes, counter in geometry.lines:
             crossed_in, crossed_out = counter.trigger(anchors, ids)
-            for index in np.flatnonzero(crossed_in | crossed_out):
+            for index in (i for i, det in enumerate(out) if crossed_in[i] or crossed_out[i]):
                 det = out[index]
                 assert det.tracker_id is not None  # unconfirmed tracks never cross
                 if classes and det.class_name not in classes:
