@@ -12,7 +12,7 @@ detections as the frame before) gets the previous frame's ids and zones without 
 step, and each update carries the frame's capture time, so a lost track ages by the clock, not
 by how many frames happened to be detected. For each tracked object seen long enough to be an
 event (`min_frames`) the frame where it scored best so far is rendered once into a JPEG (boxes,
-labels and zones drawn with supervision's annotators) when its score improves, at most once a
+labels and zones drawn, snapshot.py) when its score improves, at most once a
 second per object: the event's snapshot. It is picked here and drawn by the publisher once the
 gate has admitted the frame (`TrackedFrame.draw_snapshots`), still on the pipeline's thread:
 never per frame, never for a frame the fence refuses, and never on Home Assistant's event loop.
