@@ -55,6 +55,11 @@ class Detection:
             tracker_id=tracker_id,
         )
 
+    def corners(self) -> tuple[float, float, float, float]:
+        """Return the corner form (x1, y1, x2, y2): `from_corners`' inverse."""
+        half_w, half_h = self.width / 2, self.height / 2
+        return self.x - half_w, self.y - half_h, self.x + half_w, self.y + half_h
+
     def as_dict(self) -> dict[str, Any]:
         """Return the contract's dict (`class`, not `class_name`; rounded for the wire)."""
         out: dict[str, Any] = {

@@ -103,13 +103,8 @@ class ChangeDetector:
         return boxes
 
 
-def _corners(detection: Detection) -> tuple[float, float, float, float]:
-    half_w, half_h = detection.width / 2, detection.height / 2
-    return detection.x - half_w, detection.y - half_h, detection.x + half_w, detection.y + half_h
-
-
 def _overlaps(detection: Detection, box: Box) -> bool:
-    x1, y1, x2, y2 = _corners(detection)
+    x1, y1, x2, y2 = detection.corners()
     return x1 < box[2] and box[0] < x2 and y1 < box[3] and box[1] < y2
 
 
@@ -136,7 +131,7 @@ def _grow(length: int, start: int, end: int, want: int) -> tuple[int, int]:
 
 def _with_touched(region: Box, held: Sequence[Detection], size: tuple[int, int]) -> Box:
     """Return `region` joined with the box of every held detection it overlaps (in the frame)."""
-    touched = [_corners(d) for d in held if _overlaps(d, region)]
+    touched = [d.corners() for d in held if _overlaps(d, region)]
     x1, y1, x2, y2 = _union(
         [region, *[(int(c[0]), int(c[1]), int(c[2]) + 1, int(c[3]) + 1) for c in touched]]
     )

@@ -17,13 +17,8 @@ def corners(detections: Sequence[Detection]) -> tuple[list[list[float]], list[fl
     Python floats in lists, not arrays: the tracker, the zones and the lines work on floats
     (bytetrack.py says why), where a detector's numpy scalars would cost several times as much.
     """
-    boxes = [
-        [
-            float(d.x - d.width / 2),
-            float(d.y - d.height / 2),
-            float(d.x + d.width / 2),
-            float(d.y + d.height / 2),
-        ]
-        for d in detections
-    ]
+    boxes = []
+    for det in detections:
+        x1, y1, x2, y2 = det.corners()
+        boxes.append([float(x1), float(y1), float(x2), float(y2)])
     return boxes, [float(d.confidence) for d in detections]

@@ -11,11 +11,11 @@ times).
 Why Python floats, not arrays: a numpy call on a few numbers costs about a microsecond,
 whatever the numbers, and a step written on arrays (all tracks as rows) was some ninety of
 them: 0.13 ms with one object in view, on the thread the motion detector's pipeline waits for
-(its share of the GIL is what our sink costs the pipeline). The same algebra on the floats of
-one to three tracks costs a tenth of that; with ten tracks half; only around fifty does it cost
-more (1.2-1.9x, benchmarks/events_bench.py). numpy and scipy stay for what grows with the
-square of the count: the IoU table beyond `ARRAY_PAIRS` pairs (the same numbers to the last
-bit) and the optimal assignment.
+(its share of the GIL is what our sink costs the pipeline). The same algebra on floats, written
+out, costs a twentieth of that with one object, a third with ten, and about as much with fifty
+(benchmarks/events_bench.py). numpy and scipy stay for what grows with the square of the count:
+the IoU table beyond `ARRAY_PAIRS` pairs (the same numbers to the last bit) and the optimal
+assignment.
 
 The algorithm (Zhang et al., "ByteTrack", 2022), as `trackers` 2.6 runs it with capture times:
 predict every track by the time since the last step; drop tracks lost for longer than the
@@ -122,22 +122,21 @@ def match(
     """
     n_rows, n_cols = len(tracks), len(boxes)
     pairs: Pairs = []
-    if n_rows * n_cols > ARRAY_PAIRS:
-        similarity = iou_matrix(np.array(tracks, np.float64), np.array(boxes, np.float64))
-        rows, cols = linear_sum_assignment(similarity, maximize=True)
-        good = similarity[rows, cols] >= threshold
-        pairs = list(zip(rows[good].tolist(), cols[good].tolist(), strict=True))
+    found = overlaps(tracks, boxes) if n_rows * n_cols <= ARRAY_PAIRS else None
+    if found is not None and (
+        len({i for i, _, _ in found}) == len(found) == len({j for _, j, _ in found})
+    ):
+        pairs = [(i, j) for i, j, iou in found if iou >= threshold]
     elif n_rows and n_cols:
-        found = overlaps(tracks, boxes)
-        if len({i for i, _, _ in found}) == len(found) == len({j for _, j, _ in found}):
-            pairs = [(i, j) for i, j, iou in found if iou >= threshold]
+        if found is None:
+            similarity = iou_matrix(np.array(tracks, np.float64), np.array(boxes, np.float64))
         else:
             similarity = np.zeros((n_rows, n_cols))
             for i, j, iou in found:
                 similarity[i, j] = iou
-            rows, cols = linear_sum_assignment(similarity, maximize=True)
-            solved = zip(rows.tolist(), cols.tolist(), strict=True)
-            pairs = [(i, j) for i, j in solved if similarity[i, j] >= threshold]
+        rows, cols = linear_sum_assignment(similarity, maximize=True)
+        good = similarity[rows, cols] >= threshold
+        pairs = list(zip(rows[good].tolist(), cols[good].tolist(), strict=True))
     used_rows, used_cols = {i for i, _ in pairs}, {j for _, j in pairs}
     return (
         pairs,

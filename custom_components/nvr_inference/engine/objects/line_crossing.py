@@ -43,7 +43,7 @@ class LineCounter:
         """Take one frame's anchors `(x, y)` and track ids (-1: unconfirmed): crossed in, out."""
         count = len(tracker_ids)
         crossed_in, crossed_out = [False] * count, [False] * count
-        self._forget_absent({int(t) for t in tracker_ids if t >= 0})
+        self._forget_absent({t for t in tracker_ids if t >= 0})
         (sx, sy), (ex, ey) = self._start, self._end
         (nx, ny), (vx, vy) = self._normal, self._vector
         for index, ((x, y), key) in enumerate(zip(anchors, tracker_ids, strict=True)):
@@ -56,9 +56,9 @@ class LineCounter:
             if beyond_start != beyond_end:
                 continue
             side = vx * (y - sy) - vy * (x - sx) < 0  # in: the left of start -> end
-            if self._side.setdefault(int(key), side) == side:  # a first sighting never crosses
+            if self._side.setdefault(key, side) == side:  # a first sighting never crosses
                 continue
-            self._side[int(key)] = side
+            self._side[key] = side
             (crossed_in if side else crossed_out)[index] = True
         return crossed_in, crossed_out
 

@@ -59,8 +59,7 @@ def draw_detections(
         cv2.polylines(canvas, [np.asarray(polygon, np.int32)], True, ZONE_COLOUR, thickness)
     scale = max(0.4, width / 1280)
     for det in detections:
-        x1, y1 = round(det.x - det.width / 2), round(det.y - det.height / 2)
-        x2, y2 = round(det.x + det.width / 2), round(det.y + det.height / 2)
+        x1, y1, x2, y2 = (round(v) for v in det.corners())
         colour = _colour(det.class_id)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, thickness)
         text = _label(det)

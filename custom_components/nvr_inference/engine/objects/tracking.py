@@ -355,8 +355,9 @@ class SourceTracker:
         crossings = []
         for name, classes, counter in geometry.lines:
             crossed_in, crossed_out = counter.trigger(anchors, ids)
-            for index in (i for i, det in enumerate(out) if crossed_in[i] or crossed_out[i]):
-                det = out[index]
+            for index, det in enumerate(out):
+                if not (crossed_in[index] or crossed_out[index]):
+                    continue
                 assert det.tracker_id is not None  # unconfirmed tracks never cross
                 if classes and det.class_name not in classes:
                     continue
